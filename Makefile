@@ -1,0 +1,74 @@
+# The reader's commands. Each sets itself up on a fresh clone: it creates .venv if absent and
+# installs requirements.txt and the dlbook package (editable) into it.
+#
+#   make book    build the site into _build/html, executing every notebook; fails on any error
+#   make test    unit tests, then the site build, then checks of the built site in a browser
+#   make bench   execute every notebook and record timings (see tests/bench.py)
+#   make serve   serve _build/html on http://127.0.0.1:$(PORT)
+#   make clean   remove build outputs (keeps .venv)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+STAMP  := $(VENV)/.dlbook-installed
+
+# The book's datasets: ../shared/data when it exists (the authors' and CI's layout); otherwise
+# dlbook.data uses its per-user cache and downloads with checksum verification.
+SHARED_DATA := $(abspath ../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)/README.md),)
+export DLBOOK_DATA_DIR ?= $(SHARED_DATA)
+endif
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup book test unit site-test bench serve clean browser
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+setup: $(STAMP)
+
+# Executed notebooks are cached in _build/.jupyter_cache, keyed on the notebooks' code only.
+# The cache is dropped whenever the dlbook package or the requirements change, so that a
+# rebuild never shows outputs of code that no longer exists.
+CACHE_STAMP := _build/.dlbook-cache-stamp
+$(CACHE_STAMP): $(wildcard src/dlbook/*.py) requirements.txt pyproject.toml _config.yml
+	rm -rf _build/.jupyter_cache
+	@mkdir -p _build && touch $@
+
+# --all re-reads every page so a failing notebook cannot hide behind an up-to-date build;
+# -W turns every Sphinx warning (a failed notebook included) into a failure.
+book: setup $(CACHE_STAMP)
+	$(VENV)/bin/jupyter-book build . --all -W --keep-going
+	@echo ""
+	@echo "The site is in $(CURDIR)/_build/html: open _build/html/index.html, or run 'make serve'."
+
+# Debian's Chromium for the browser test (no browser download); installed when missing and
+# we are allowed to (root with apt-get). Elsewhere the browser test says how to get one.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+unit: setup
+	$(PY) -m pytest -m "not site"
+
+site-test: setup browser
+	DLBOOK_SITE_BUILT=1 $(PY) -m pytest -m site
+
+test: unit book site-test
+
+bench: setup
+	$(PY) tests/bench.py
+
+serve:
+	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first."; exit 1; }
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+clean:
+	rm -rf _build .pytest_cache
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

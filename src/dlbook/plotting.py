@@ -1,0 +1,166 @@
+"""One look for every figure of the book: the style, and contour / 3-D views of error surfaces.
+
+Call :func:`use_style` in a chapter's setup cell. The drawing helpers take the axes to draw on
+(never create global figures), label every axis, and take the units as arguments so that each
+chapter says what its numbers measure.
+
+Introduced in chapter 1 (Machine learning in three steps).
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+
+__all__ = ["use_style", "SURFACE_CMAP", "PATH_COLORS", "plot_contour", "plot_surface3d", "plot_path"]
+
+SURFACE_CMAP = "viridis"
+"""Colormap of every error surface in the book (dark = low loss, yellow = high)."""
+
+PATH_COLORS = ("#e4572e", "#ffffff", "#17bebb", "#ffc914", "#76b041", "#d16ba5")
+"""Colours for gradient-descent paths drawn on a surface, in order."""
+
+
+def use_style() -> None:
+    """Set the book's matplotlib defaults: readable sizes, a light grid, constrained layout,
+    and the inline backend's PNG at a resolution that stays sharp without bloating pages.
+
+    Introduced in chapter 1.
+    """
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (6.4, 4.2),
+            "figure.dpi": 100,
+            "savefig.dpi": 100,
+            "figure.constrained_layout.use": True,
+            "font.size": 10,
+            "axes.titlesize": 11,
+            "axes.labelsize": 10,
+            "axes.grid": False,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "image.cmap": SURFACE_CMAP,
+            "lines.linewidth": 1.8,
+        }
+    )
+
+
+def _check_grid(W, B, L):
+    W, B, L = (np.asarray(a, dtype=np.float64) for a in (W, B, L))
+    if not (W.ndim == 2 and W.shape == B.shape == L.shape):
+        raise ValueError(
+            f"W, B and L must be 2-D of one shape (as loss_surface returns), got {W.shape}, "
+            f"{B.shape}, {L.shape}"
+        )
+    return W, B, L
+
+
+def plot_contour(
+    ax,
+    W,
+    B,
+    L,
+    *,
+    xlabel: str = "w",
+    ylabel: str = "b",
+    zlabel: str = "loss L",
+    levels: int = 30,
+    log: bool = False,
+    colorbar: bool = True,
+):
+    """Draw an error surface as filled contours with thin contour lines and a colour bar.
+
+    Args:
+        ax: a 2-D matplotlib Axes.
+        W, B, L: the grid and the loss, each of shape (nb, nw), as :func:`dlbook.surfaces.loss_surface`
+            returns them.
+        xlabel, ylabel, zlabel: axis and colour-bar labels, with units (e.g. ``"b (thousand riders)"``).
+        levels: number of colour levels.
+        log: space the levels logarithmically (for losses spanning orders of magnitude;
+            L must then be positive).
+        colorbar: whether to add a colour bar.
+
+    Returns:
+        The filled-contour set.
+
+    Raises:
+        ValueError: if the shapes differ, or ``log`` is set and L has non-positive values.
+
+    Introduced in chapter 1.
+    """
+    W, B, L = _check_grid(W, B, L)
+    if log:
+        if np.any(L <= 0):
+            raise ValueError("log=True needs a positive loss everywhere on the grid")
+        lv = np.geomspace(L.min(), L.max(), levels)
+        norm = mpl.colors.LogNorm(vmin=L.min(), vmax=L.max())
+    else:
+        lv, norm = levels, None
+    filled = ax.contourf(W, B, L, levels=lv, cmap=SURFACE_CMAP, norm=norm)
+    ax.contour(W, B, L, levels=filled.levels[::3], colors="k", linewidths=0.4, alpha=0.5)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if colorbar:
+        cbar = ax.figure.colorbar(filled, ax=ax, label=zlabel)
+        if log:  # a few round, evenly spaced (in log scale) ticks instead of every level
+            cbar.set_ticks(np.geomspace(L.min(), L.max(), 6))
+            cbar.set_ticks([], minor=True)
+        cbar.ax.yaxis.set_major_formatter(mpl.ticker.FormatStrFormatter("%.3g"))
+    return filled
+
+
+def plot_surface3d(ax3d, W, B, L, *, xlabel="w", ylabel="b", zlabel="loss L", stride: int = 2):
+    """Draw an error surface in 3-D on an Axes created with ``projection="3d"``.
+
+    Args:
+        ax3d: a 3-D Axes.
+        W, B, L: grid and loss, shape (nb, nw).
+        xlabel, ylabel, zlabel: axis labels with units.
+        stride: draw every ``stride``-th grid line (≥ 1), to keep the figure light.
+
+    Returns:
+        The surface artist.
+
+    Raises:
+        ValueError: if the shapes differ or the stride is below 1.
+
+    Introduced in chapter 1.
+    """
+    W, B, L = _check_grid(W, B, L)
+    if stride < 1:
+        raise ValueError(f"stride must be at least 1, got {stride}")
+    surf = ax3d.plot_surface(
+        W, B, L, cmap=SURFACE_CMAP, rstride=stride, cstride=stride, linewidth=0, antialiased=False
+    )
+    ax3d.set_xlabel(xlabel)
+    ax3d.set_ylabel(ylabel)
+    ax3d.set_zlabel(zlabel)
+    return surf
+
+
+def plot_path(ax, path, *, color: str = PATH_COLORS[0], label: str | None = None, markersize=3):
+    """Draw an optimization path (points joined by lines) with its start and end marked.
+
+    Args:
+        ax: a 2-D Axes.
+        path: shape (T + 1, 2), the visited (w, b) points (``GDPath.params``).
+        color: line colour.
+        label: legend label.
+        markersize: marker size in points.
+
+    Returns:
+        The list of artists drawn: the path line, the start marker, the end marker.
+
+    Raises:
+        ValueError: if ``path`` is not of shape (T + 1, 2).
+
+    Introduced in chapter 1.
+    """
+    path = np.asarray(path, dtype=np.float64)
+    if path.ndim != 2 or path.shape[1] != 2 or len(path) == 0:
+        raise ValueError(f"path must have shape (T + 1, 2), got {path.shape}")
+    (line,) = ax.plot(path[:, 0], path[:, 1], "o-", color=color, ms=markersize, lw=1.2, label=label)
+    (start,) = ax.plot(*path[0], "s", color=color, ms=markersize + 4, mec="k")
+    (end,) = ax.plot(*path[-1], "*", color=color, ms=markersize + 8, mec="k")
+    return [line, start, end]

@@ -1,0 +1,112 @@
+"""Where the book's code runs and how big its runs are: device, seeding and scale.
+
+Every chapter's setup cell calls three things from here:
+
+* :func:`device` picks the accelerator: CUDA, else Apple's MPS, else the CPU. The environment
+  variable ``DLBOOK_DEVICE`` (``cpu``, ``cuda``, ``cuda:1``, ``mps``) overrides the choice.
+* :func:`seed` seeds Python's, NumPy's and PyTorch's random generators so that executing a
+  chapter twice on the same machine prints the same numbers.
+* :func:`scale` says how big the chapter's experiments are: ``"small"`` (the default on a CPU;
+  every chapter then executes in about a minute and a half on a 2-core laptop) or ``"full"``
+  (the default when a GPU is present: more data, more epochs). ``DLBOOK_SCALE`` overrides it.
+  :func:`scaled` picks one of two values by the current scale, which is how chapters size runs.
+
+Introduced in chapter 1 (Machine learning in three steps).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["device", "seed", "scale", "scaled", "SCALES"]
+
+SCALES = ("small", "full")
+"""The two run sizes a chapter supports."""
+
+
+def device() -> torch.device:
+    """Return the device the book's tensors and models should live on.
+
+    The order is CUDA, then MPS (Apple silicon), then the CPU. Set the environment variable
+    ``DLBOOK_DEVICE`` to force one (for example ``DLBOOK_DEVICE=cpu`` to compare timings).
+
+    Returns:
+        A :class:`torch.device`.
+
+    Raises:
+        ValueError: if ``DLBOOK_DEVICE`` names a device type PyTorch does not know, or one that
+            is not available on this machine (``cuda`` without a GPU, ``mps`` off Apple silicon).
+
+    Introduced in chapter 1.
+    """
+    override = os.environ.get("DLBOOK_DEVICE", "").strip()
+    if override:
+        try:
+            dev = torch.device(override)
+        except RuntimeError as err:
+            raise ValueError(
+                f"DLBOOK_DEVICE={override!r} is not a device PyTorch knows "
+                "(expected cpu, cuda, cuda:N or mps)"
+            ) from err
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"DLBOOK_DEVICE={override!r}, but CUDA is not available here")
+        if dev.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError(f"DLBOOK_DEVICE={override!r}, but MPS is not available here")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed(n: int = 0) -> None:
+    """Seed Python's ``random``, NumPy's global generator and PyTorch (CPU and all GPUs).
+
+    Args:
+        n: a non-negative integer seed.
+
+    Raises:
+        ValueError: if ``n`` is not a non-negative integer.
+
+    Introduced in chapter 1.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"seed expects a non-negative integer, got {n!r}")
+    n = int(n)
+    random.seed(n)
+    np.random.seed(n % 2**32)
+    torch.manual_seed(n)  # also seeds every CUDA device
+
+
+def scale() -> str:
+    """Return the run size: ``"small"`` on a CPU, ``"full"`` on a GPU, unless overridden.
+
+    ``DLBOOK_SCALE=small`` or ``DLBOOK_SCALE=full`` overrides the default (a full run on a CPU
+    works, it just takes longer).
+
+    Raises:
+        ValueError: if ``DLBOOK_SCALE`` is set to anything else.
+
+    Introduced in chapter 1.
+    """
+    override = os.environ.get("DLBOOK_SCALE", "").strip().lower()
+    if override:
+        if override not in SCALES:
+            raise ValueError(f"DLBOOK_SCALE={override!r}; expected one of {SCALES}")
+        return override
+    return "small" if device().type == "cpu" else "full"
+
+
+def scaled(small, full):
+    """Return ``small`` at the small scale and ``full`` at the full scale.
+
+    Example: ``num_epochs = scaled(small=5, full=30)``.
+
+    Introduced in chapter 1.
+    """
+    return small if scale() == "small" else full

@@ -1,0 +1,222 @@
+"""Error surfaces and gradient descent that records its path.
+
+An *error surface* (误差曲面) is the loss L(w, b) drawn over a grid of two parameters. This
+module evaluates a loss on such a grid in one vectorized call (the grid points broadcast
+against the data; there is no Python loop over grid points) and runs gradient descent while
+keeping every point it visits, so that the path can be drawn on the surface.
+
+Notation follows the notes: parameters θ (here w and b), learning rate η (``lr``), gradient g,
+update θ ← θ − η g.
+
+Introduced in chapter 1 (Machine learning in three steps).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = [
+    "linear_model_loss",
+    "linear_model_grad",
+    "loss_surface",
+    "GDPath",
+    "gradient_descent",
+]
+
+LOSSES = ("mse", "mae")
+
+
+def _check_xy(x, y) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.ndim != 1 or y.ndim != 1 or x.shape != y.shape or x.size == 0:
+        raise ValueError(
+            f"x and y must be non-empty 1-D arrays of the same length, got shapes {x.shape} "
+            f"and {y.shape}"
+        )
+    return x, y
+
+
+def linear_model_loss(w, b, x, y, loss: str = "mse") -> np.ndarray:
+    """Loss of the linear model y_hat = b + w·x on the examples (x, y).
+
+    ``w`` and ``b`` may be scalars or arrays of any broadcastable shape S (a grid, for example);
+    the examples are averaged over, so the result has shape S.
+
+    Args:
+        w: weight(s), shape S (any units: y's unit per x's unit).
+        b: bias(es), shape S (y's unit).
+        x: feature, shape (N,), float.
+        y: label, shape (N,), float.
+        loss: ``"mse"`` (mean squared error, y's unit squared) or ``"mae"`` (mean absolute
+            error, y's unit).
+
+    Returns:
+        float64 array of shape S.
+
+    Raises:
+        ValueError: if x and y are not 1-D of one length, or the loss is unknown.
+
+    Source: the notes' "three steps", step 2 (MAE and MSE). Introduced in chapter 1.
+    """
+    x, y = _check_xy(x, y)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    w = np.asarray(w, dtype=np.float64)[..., None]  # (*S, 1)
+    b = np.asarray(b, dtype=np.float64)[..., None]  # (*S, 1)
+    err = b + w * x - y  # (*S, N)
+    return np.mean(err**2 if loss == "mse" else np.abs(err), axis=-1)
+
+
+def linear_model_grad(w: float, b: float, x, y, loss: str = "mse") -> np.ndarray:
+    """Gradient (∂L/∂w, ∂L/∂b) of :func:`linear_model_loss` at one point, by hand.
+
+    For MSE, ∂L/∂w = (2/N) Σ e_n x_n and ∂L/∂b = (2/N) Σ e_n with e_n = b + w x_n − y_n.
+    For MAE the derivative of |e| is sign(e) (0 at e = 0, a subgradient).
+
+    Returns:
+        float64 array of shape (2,).
+
+    Introduced in chapter 1.
+    """
+    x, y = _check_xy(x, y)
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    err = b + w * x - y  # (N,)
+    d = 2.0 * err if loss == "mse" else np.sign(err)
+    return np.array([np.mean(d * x), np.mean(d)])
+
+
+def loss_surface(
+    loss_fn: Callable[[np.ndarray, np.ndarray], np.ndarray], w_values, b_values
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evaluate a loss on the grid w_values × b_values in one vectorized call.
+
+    Args:
+        loss_fn: ``loss_fn(W, B)`` taking two arrays of the grid's shape (len(b_values),
+            len(w_values)) and returning the loss at every grid point, same shape. It must
+            broadcast (e.g. ``lambda W, B: linear_model_loss(W, B, x, y)``); it is called once.
+        w_values: the first parameter's values, shape (nw,), increasing.
+        b_values: the second parameter's values, shape (nb,), increasing.
+
+    Returns:
+        ``(W, B, L)``, each of shape (nb, nw): the meshgrid and the loss (rows follow b, as
+        :func:`matplotlib.axes.Axes.contour` expects).
+
+    Raises:
+        ValueError: if a value list is not 1-D with at least two values, or ``loss_fn``
+            returns another shape.
+
+    Introduced in chapter 1.
+    """
+    w_values = np.asarray(w_values, dtype=np.float64)
+    b_values = np.asarray(b_values, dtype=np.float64)
+    for name, v in (("w_values", w_values), ("b_values", b_values)):
+        if v.ndim != 1 or v.size < 2:
+            raise ValueError(f"{name} must be 1-D with at least 2 values, got shape {v.shape}")
+    W, B = np.meshgrid(w_values, b_values)  # (nb, nw)
+    L = np.asarray(loss_fn(W, B), dtype=np.float64)
+    if L.shape != W.shape:
+        raise ValueError(f"loss_fn returned shape {L.shape}, expected the grid's {W.shape}")
+    return W, B, L
+
+
+@dataclasses.dataclass
+class GDPath:
+    """What :func:`gradient_descent` returns.
+
+    Attributes:
+        params: every point visited, shape (T + 1, P), float64; row 0 is the start.
+        losses: the loss at each point, shape (T + 1,), or ``None`` if no loss was given.
+        stopped: why it stopped: ``"max_steps"``, ``"small_gradient"`` (‖g‖ ≤ tol) or
+            ``"diverged"`` (a parameter or gradient became inf or NaN).
+    """
+
+    params: np.ndarray
+    losses: np.ndarray | None
+    stopped: str
+
+    @property
+    def num_steps(self) -> int:
+        """Number of updates taken (T)."""
+        return len(self.params) - 1
+
+    @property
+    def final(self) -> np.ndarray:
+        """The last point, shape (P,)."""
+        return self.params[-1]
+
+
+def gradient_descent(
+    grad_fn: Callable[[np.ndarray], np.ndarray],
+    theta0,
+    lr: float,
+    num_steps: int,
+    *,
+    tol: float = 0.0,
+    loss_fn: Callable[[np.ndarray], float] | None = None,
+) -> GDPath:
+    """Plain gradient descent θ ← θ − η ∇L(θ) that records its path.
+
+    It stops after ``num_steps`` updates, as soon as ‖∇L(θ)‖ ≤ ``tol`` (the gradient is
+    practically zero: a critical point), or when the iterates blow up (inf or NaN, the sign of
+    a learning rate that is too large).
+
+    Args:
+        grad_fn: θ of shape (P,) → gradient of shape (P,).
+        theta0: starting point, shape (P,) (a scalar is treated as P = 1).
+        lr: learning rate η > 0.
+        num_steps: the most updates to take, ≥ 0.
+        tol: stop when the gradient's Euclidean norm is at most this (≥ 0; 0 never stops early
+            unless the gradient is exactly zero).
+        loss_fn: optional θ → L(θ), recorded at each point.
+
+    Returns:
+        A :class:`GDPath`.
+
+    Raises:
+        ValueError: for lr ≤ 0, num_steps < 0, tol < 0, or a gradient of the wrong shape.
+
+    Source: the notes' "three steps", step 3 (optimization). Introduced in chapter 1.
+    """
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    if int(num_steps) != num_steps or num_steps < 0:
+        raise ValueError(f"num_steps must be a non-negative integer, got {num_steps!r}")
+    if tol < 0:
+        raise ValueError(f"tol must be non-negative, got {tol!r}")
+    theta = np.atleast_1d(np.asarray(theta0, dtype=np.float64)).copy()
+    if theta.ndim != 1:
+        raise ValueError(f"theta0 must be a scalar or 1-D, got shape {theta.shape}")
+    path = [theta.copy()]
+
+    def scalar_loss(th) -> float:
+        value = np.asarray(loss_fn(th), dtype=np.float64)
+        if value.size != 1:
+            raise ValueError(f"loss_fn must return one number, got shape {value.shape}")
+        return value.item()
+
+    losses = [scalar_loss(theta)] if loss_fn is not None else None
+    stopped = "max_steps"
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(int(num_steps)):
+            g = np.atleast_1d(np.asarray(grad_fn(theta), dtype=np.float64))
+            if g.shape != theta.shape:
+                raise ValueError(f"grad_fn returned shape {g.shape}, expected {theta.shape}")
+            if not np.all(np.isfinite(g)):
+                stopped = "diverged"
+                break
+            if np.linalg.norm(g) <= tol:
+                stopped = "small_gradient"
+                break
+            theta = theta - lr * g
+            path.append(theta.copy())
+            if losses is not None:
+                losses.append(scalar_loss(theta))
+            if not np.all(np.isfinite(theta)):
+                stopped = "diverged"
+                break
+    return GDPath(np.array(path), None if losses is None else np.array(losses), stopped)

@@ -1,0 +1,47 @@
+"""Helpers for the notebook and site tests: where the notebooks are and what a build produced."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+HTML = BUILD / "html"
+EXECUTED = BUILD / "jupyter_execute"
+NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+
+
+def toc_files() -> list[str]:
+    """Every `file:` of _toc.yml (the root first), without suffix, in reading order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", toc.get("chapters", [])))
+    return files
+
+
+def chapter_notebooks() -> list[Path]:
+    """The chapter notebooks listed in the table of contents, in reading order."""
+    return [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").is_file()]
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def sources(nb: dict, cell_type: str) -> str:
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == cell_type)

@@ -1,0 +1,128 @@
+import base64
+import io
+import json
+import re
+
+import matplotlib
+
+matplotlib.use("agg")
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from dlbook import interact as ix  # noqa: E402
+
+
+def make_draw(blit=True, calls=None):
+    def draw(fig):
+        ax = fig.add_subplot()
+        ax.set_xlim(0, 10)
+        ax.set_ylim(0, 10)
+        (line,) = ax.plot([], [], "o-")
+        title = ax.set_title("")
+
+        def update(a, b):
+            if calls is not None:
+                calls.append((a, b))
+            line.set_data([0, a], [0, b])
+            title.set_text(f"a={a}, b={b}")
+            return [line, title] if blit else None
+
+        return update
+
+    return draw
+
+
+def test_frame_grid_count_and_row_major_order():
+    frames = ix.frame_grid({"a": [1, 2, 3], "b": [0.1, 0.2]})
+    assert len(frames) == 6
+    assert frames == [{"a": 1, "b": 0.1}, {"a": 1, "b": 0.2}, {"a": 2, "b": 0.1},
+                      {"a": 2, "b": 0.2}, {"a": 3, "b": 0.1}, {"a": 3, "b": 0.2}]
+
+
+def test_frame_grid_cap():
+    assert len(ix.frame_grid({"a": range(8), "b": range(8)}, max_frames=64)) == 64
+    with pytest.raises(ValueError, match=r"9 a x 8 b values make 72 frames, more than max_frames=64"):
+        ix.frame_grid({"a": range(9), "b": range(8)}, max_frames=64)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({}, "at least one slider"),
+        ({"a": []}, "empty list"),
+        ({"a": [1, "x"]}, "not a finite number: 'x'"),
+        ({"a": [1, None]}, "not a finite number"),
+        ({"a": [True, False]}, "not a finite number"),
+        ({"a": [1.0, float("nan")]}, "not a finite number"),
+        ({"a": "123"}, "list of numbers"),
+        ({"a": 5}, "list of numbers"),
+        ({"a": [1, 1]}, "repeats"),
+    ],
+)
+def test_bad_arguments_raise_value_errors(params, match):
+    with pytest.raises(ValueError, match=match):
+        ix.frame_grid(params)
+
+
+def test_interact_validates_everything():
+    with pytest.raises(ValueError, match="initial"):
+        ix.interact(make_draw(), a=[1, 2], b=[3], initial={"a": 5})
+    with pytest.raises(ValueError, match="unknown sliders"):
+        ix.interact(make_draw(), a=[1, 2], b=[3], labels={"c": "γ"})
+    with pytest.raises(ValueError, match="must return the function"):
+        ix.interact(lambda fig: None, a=[1, 2])
+    with pytest.raises(ValueError, match="max_frames"):
+        ix.interact(make_draw(), a=[1, 2, 3], b=[4, 5], max_frames=5)
+
+
+def decode(uri):
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB"))
+
+
+def test_mime_bundle_carries_live_and_static_views():
+    calls = []
+    fig = ix.interact(make_draw(calls=calls), a=[1, 5, 9], b=[2, 8], labels={"a": "α"},
+                      initial={"a": 5, "b": 8})
+    assert calls[0] == (5, 8)  # the first render shows the initial values
+    bundle = fig._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    html = bundle["text/html"]
+    assert html.count('type="range"') == 2
+    assert "α = 5" in html and "b = 8" in html  # labels with current values
+    assert "http" not in html  # no CDN, no external file
+    data = json.loads(re.search(r'class="dlbook-slider-data">(.*?)</script>', html).group(1))
+    assert data["labels"] == ["α", "b"] and data["values"] == [["1", "5", "9"], ["2", "8"]]
+    assert len(data["frames"]) == 6
+    images = [decode(uri) for uri in data["frames"]]
+    assert len({img.tobytes() for img in images}) == 6  # every frame differs
+    # row-major: frame 3 is (a=5, b=8), the initial one, and the <img> starts there
+    assert re.search(r'<img class="dlbook-slider-frame" src="([^"]+)"', html).group(1) == data["frames"][3]
+
+
+def test_blitting_gives_the_same_pictures_as_full_redraws():
+    blit = ix.interact(make_draw(blit=True), a=[1, 9], b=[2, 8])
+    full = ix.interact(make_draw(blit=False), a=[1, 9], b=[2, 8])
+    for a_b in ix.frame_grid({"a": [1, 9], "b": [2, 8]}):
+        diff = np.abs(np.asarray(blit._rgb(a_b), dtype=int) - np.asarray(full._rgb(a_b), dtype=int))
+        assert diff.mean() < 1.0  # anti-aliasing may differ by a hair
+
+
+def test_live_update_redraws_in_place():
+    fig = ix.interact(make_draw(), a=[1, 5, 9], b=[2, 8], labels={"a": "η"})
+    before = fig.image.value
+    fig.sliders["a"].value = 9  # what a reader's drag does
+    assert fig.values == {"a": 9, "b": 2}
+    assert fig.image.value != before
+    assert fig.children[0].children[0].value == "η = 9"
+    with pytest.raises(ValueError, match="not one of its values"):
+        fig.update(a=4)
+    assert fig.measure_latency(repeats=3) > 0
+    assert any(r["sliders"] == ["a", "b"] for r in ix.latency_report(repeats=2))
+
+
+def test_format_value():
+    assert ix.format_value(3) == "3"
+    assert ix.format_value(np.int64(7)) == "7"
+    assert ix.format_value(0.001) == "0.001"
+    assert ix.format_value(1 / 3) == "0.3333"

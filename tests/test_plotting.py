@@ -1,0 +1,39 @@
+import matplotlib
+
+matplotlib.use("agg")
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from dlbook import plotting, surfaces  # noqa: E402
+
+
+def grid():
+    return surfaces.loss_surface(lambda W, B: (W - 1) ** 2 + B**2 + 0.1, np.linspace(0, 2, 9),
+                                 np.linspace(-1, 1, 7))
+
+
+def test_contour_and_surface_are_labelled():
+    W, B, L = grid()
+    fig = Figure()
+    ax = fig.add_subplot(1, 2, 1)
+    plotting.plot_contour(ax, W, B, L, xlabel="w", ylabel="b (units)", zlabel="L (units²)", log=True)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("w", "b (units)")
+    assert fig.axes[-1].get_ylabel() == "L (units²)"  # the colour bar
+    ax3d = fig.add_subplot(1, 2, 2, projection="3d")
+    plotting.plot_surface3d(ax3d, W, B, L, zlabel="L")
+    assert ax3d.get_zlabel() == "L"
+    artists = plotting.plot_path(ax, np.array([[0.0, 0.5], [1.0, 0.0]]), label="GD")
+    assert len(artists) == 3
+
+
+def test_bad_inputs():
+    W, B, L = grid()
+    fig = Figure()
+    ax = fig.add_subplot()
+    with pytest.raises(ValueError, match="one shape"):
+        plotting.plot_contour(ax, W, B, L[:-1])
+    with pytest.raises(ValueError, match="positive"):
+        plotting.plot_contour(ax, W, B, L - 1, log=True)
+    with pytest.raises(ValueError, match=r"\(T \+ 1, 2\)"):
+        plotting.plot_path(ax, np.zeros((3, 3)))
