@@ -126,3 +126,33 @@ def test_format_value():
     assert ix.format_value(np.int64(7)) == "7"
     assert ix.format_value(0.001) == "0.001"
     assert ix.format_value(1 / 3) == "0.3333"
+
+
+def test_executing_in_a_kernel_yields_a_live_widget_view(tmp_path):
+    """Run a cell in a real Jupyter kernel (as the book build does) and inspect its output."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    code = (
+        "from dlbook.interact import interact\n"
+        "def draw(fig):\n"
+        "    ax = fig.add_subplot()\n"
+        "    (line,) = ax.plot([0, 1], [0, 1])\n"
+        "    def update(slope):\n"
+        "        line.set_ydata([0, slope])\n"
+        "        return [line]\n"
+        "    return update\n"
+        "interact(draw, slope=[0.5, 1.0, 2.0], labels={'slope': 'a'})"
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (out,) = nb.cells[0].outputs
+    assert out["output_type"] == "execute_result"
+    view = out["data"]["application/vnd.jupyter.widget-view+json"]
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert state[view["model_id"]]["model_name"] == "VBoxModel"
+    kinds = {s["model_name"] for s in state.values()}
+    assert {"SelectionSliderModel", "ImageModel", "LabelModel"} <= kinds
+    assert 'class="dlbook-slider"' in out["data"]["text/html"]
+    assert "a = 0.5" in out["data"]["text/html"]
