@@ -21,7 +21,7 @@ export DLBOOK_DATA_DIR ?= $(SHARED_DATA)
 endif
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup book test unit site-test bench serve clean browser
+.PHONY: setup book test unit site-test bench serve clean browser fresh-cache
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -60,7 +60,11 @@ unit: setup
 site-test: setup browser
 	DLBOOK_SITE_BUILT=1 $(PY) -m pytest -m site
 
-test: unit book site-test
+# `make test` executes every notebook afresh: the execution cache is dropped first.
+fresh-cache:
+	rm -rf _build/.jupyter_cache
+
+test: unit fresh-cache book site-test
 
 bench: setup
 	$(PY) tests/bench.py

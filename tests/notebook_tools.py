@@ -45,3 +45,29 @@ def load(path: Path) -> dict:
 
 def sources(nb: dict, cell_type: str) -> str:
     return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == cell_type)
+
+
+def executed_notebook(path: Path) -> dict | None:
+    """The executed copy of a chapter notebook from the last build, with its outputs.
+
+    A fresh execution is written to _build/jupyter_execute. When the build reused a cached
+    execution, myst-nb writes a copy without outputs there; the executed notebook is then read
+    from the jupyter-cache database. Returns None if neither has it.
+    """
+    copy = EXECUTED / "notebooks" / path.name
+    if copy.is_file():
+        nb = load(copy)
+        if any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"):
+            return nb
+    cache_dir = BUILD / ".jupyter_cache"
+    if not cache_dir.is_dir():
+        return None
+    import nbformat
+    from jupyter_cache import get_cache
+
+    try:
+        record = get_cache(str(cache_dir)).match_cache_notebook(nbformat.read(path, as_version=4))
+    except KeyError:
+        return None
+    bundle = get_cache(str(cache_dir)).get_cache_bundle(record.pk)
+    return json.loads(nbformat.writes(bundle.nb))

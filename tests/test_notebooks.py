@@ -7,7 +7,8 @@ import re
 import nbformat
 import pytest
 
-from notebook_tools import EXECUTED, HTML, NAME, ROOT, chapter_notebooks, load, sources, toc_files
+from notebook_tools import (HTML, NAME, ROOT, chapter_notebooks, executed_notebook, load,
+                            sources, toc_files)
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -67,10 +68,10 @@ def test_follows_the_chapter_skeleton(path):
 # ---------------------------------------------------------------- after `make book`
 
 def executed(path):
-    out = EXECUTED / "notebooks" / path.name
-    if not out.is_file():
-        pytest.fail(f"{out} is missing: the build did not execute {path.name}")
-    return load(out)
+    nb = executed_notebook(path)
+    if nb is None:
+        pytest.fail(f"no executed copy of {path.name} in _build: run 'make book' (or 'make test')")
+    return nb
 
 
 @pytest.mark.site
