@@ -99,3 +99,68 @@ def test_bad_shapes_raise_value_errors():
         surfaces.loss_surface(lambda W, B: W.ravel(), [1.0, 2.0], [1.0, 2.0])
     with pytest.raises(ValueError, match="expected"):
         surfaces.gradient_descent(lambda t: np.zeros(3), [1.0, 2.0], lr=0.1, num_steps=1)
+
+
+# ---------------------------------------------------------------- chapter 2: stopping rules
+
+def test_gradient_descent_stops_on_small_loss_change():
+    # L(t) = t² with η = 0.25 halves t at every update; the loss falls by 3/4 of its value each
+    # time, so the change drops below 1e-3 after a few updates and the run must stop right there.
+    run = surfaces.gradient_descent(lambda t: 2 * t, 1.0, lr=0.25, num_steps=100,
+                                    loss_fn=lambda t: float(t[0] ** 2), loss_tol=1e-3)
+    assert run.stopped == "small_loss_change"
+    changes = np.abs(np.diff(run.losses))
+    assert changes[-1] <= 1e-3 and np.all(changes[:-1] > 1e-3)
+    np.testing.assert_allclose(run.params[:, 0], 0.5 ** np.arange(run.num_steps + 1))
+
+
+def test_loss_tol_needs_a_loss_and_must_be_non_negative():
+    with pytest.raises(ValueError, match="needs loss_fn"):
+        surfaces.gradient_descent(lambda t: t, [1.0], lr=0.1, num_steps=3, loss_tol=1e-3)
+    with pytest.raises(ValueError, match="loss_tol"):
+        surfaces.gradient_descent(lambda t: t, [1.0], lr=0.1, num_steps=3, loss_tol=-1.0,
+                                  loss_fn=lambda t: 0.0)
+
+
+# ---------------------------------------------------------------- chapter 3: the Hessian
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_model_hessian_matches_autograd(bias):
+    rng = np.random.default_rng(2)
+    X = rng.normal(3.0, 2.0, size=(40, 3))
+    y = rng.normal(size=40)
+    H = surfaces.linear_model_hessian(X, bias=bias)
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+
+    def mse(theta):
+        y_hat = Xt @ theta[:3] + (theta[3] if bias else 0.0)
+        return torch.mean((y_hat - yt) ** 2)
+
+    start = torch.zeros(4 if bias else 3, dtype=torch.float64)
+    expected = torch.autograd.functional.hessian(mse, start)
+    np.testing.assert_allclose(H, expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_linear_model_hessian_sets_the_learning_rate_threshold():
+    """GD on an MSE converges just below 2/λ_max and diverges just above it."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 5, 30)
+    y = 1.5 * x - 2 + rng.normal(0, 0.3, 30)
+    lam_max = np.linalg.eigvalsh(surfaces.linear_model_hessian(x)).max()
+
+    def grad(th):
+        return surfaces.linear_model_grad(th[0], th[1], x, y)
+
+    ok = surfaces.gradient_descent(grad, [0.0, 0.0], lr=0.98 * 2 / lam_max, num_steps=5000)
+    bad = surfaces.gradient_descent(grad, [0.0, 0.0], lr=1.02 * 2 / lam_max, num_steps=5000)
+    exact = np.linalg.lstsq(np.c_[x, np.ones_like(x)], y, rcond=None)[0]
+    np.testing.assert_allclose(ok.final, exact, atol=1e-6)
+    assert bad.stopped == "diverged" or np.linalg.norm(bad.final - exact) > 1e3
+
+
+def test_linear_model_hessian_of_one_feature_and_bad_shapes():
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(surfaces.linear_model_hessian(x),
+                               2 * np.array([[14 / 3, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match=r"\(2, 2, 2\)"):
+        surfaces.linear_model_hessian(np.zeros((2, 2, 2)))

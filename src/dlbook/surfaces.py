@@ -8,7 +8,9 @@ keeping every point it visits, so that the path can be drawn on the surface.
 Notation follows the notes: parameters θ (here w and b), learning rate η (``lr``), gradient g,
 update θ ← θ − η g.
 
-Introduced in chapter 1 (Machine learning in three steps).
+Introduced in chapter 1 (Machine learning in three steps). Chapter 2 (Gradient descent) adds
+the stopping rule on the change of the loss; chapter 3 (Error surfaces) adds the Hessian of
+the mean squared error of a linear model, whose eigenvalues give the shape of its surface.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "loss_surface",
     "GDPath",
     "gradient_descent",
+    "linear_model_hessian",
 ]
 
 LOSSES = ("mse", "mae")
@@ -131,8 +134,9 @@ class GDPath:
     Attributes:
         params: every point visited, shape (T + 1, P), float64; row 0 is the start.
         losses: the loss at each point, shape (T + 1,), or ``None`` if no loss was given.
-        stopped: why it stopped: ``"max_steps"``, ``"small_gradient"`` (‖g‖ ≤ tol) or
-            ``"diverged"`` (a parameter or gradient became inf or NaN).
+        stopped: why it stopped: ``"max_steps"``, ``"small_gradient"`` (‖g‖ ≤ tol),
+            ``"small_loss_change"`` (|L_t − L_{t−1}| ≤ loss_tol, chapter 2) or ``"diverged"``
+            (a parameter or gradient became inf or NaN).
     """
 
     params: np.ndarray
@@ -158,12 +162,14 @@ def gradient_descent(
     *,
     tol: float = 0.0,
     loss_fn: Callable[[np.ndarray], float] | None = None,
+    loss_tol: float = 0.0,
 ) -> GDPath:
     """Plain gradient descent θ ← θ − η ∇L(θ) that records its path.
 
     It stops after ``num_steps`` updates, as soon as ‖∇L(θ)‖ ≤ ``tol`` (the gradient is
-    practically zero: a critical point), or when the iterates blow up (inf or NaN, the sign of
-    a learning rate that is too large).
+    practically zero: a critical point), as soon as an update changes the loss by at most
+    ``loss_tol`` (progress has become too slow to be worth waiting for), or when the iterates
+    blow up (inf or NaN, the sign of a learning rate that is too large).
 
     Args:
         grad_fn: θ of shape (P,) → gradient of shape (P,).
@@ -173,14 +179,19 @@ def gradient_descent(
         tol: stop when the gradient's Euclidean norm is at most this (≥ 0; 0 never stops early
             unless the gradient is exactly zero).
         loss_fn: optional θ → L(θ), recorded at each point.
+        loss_tol: stop when one update changes the loss by at most this (≥ 0; needs
+            ``loss_fn``; 0 never stops early unless the loss stops changing exactly). Added in
+            chapter 2.
 
     Returns:
         A :class:`GDPath`.
 
     Raises:
-        ValueError: for lr ≤ 0, num_steps < 0, tol < 0, or a gradient of the wrong shape.
+        ValueError: for lr ≤ 0, num_steps < 0, tol < 0, loss_tol < 0, loss_tol > 0 without
+            ``loss_fn``, or a gradient of the wrong shape.
 
-    Source: the notes' "three steps", step 3 (optimization). Introduced in chapter 1.
+    Source: the notes' "three steps", step 3 (optimization), and its two reasons to stop (a
+    budget of updates, a zero gradient). Introduced in chapter 1.
     """
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
@@ -188,6 +199,10 @@ def gradient_descent(
         raise ValueError(f"num_steps must be a non-negative integer, got {num_steps!r}")
     if tol < 0:
         raise ValueError(f"tol must be non-negative, got {tol!r}")
+    if loss_tol < 0:
+        raise ValueError(f"loss_tol must be non-negative, got {loss_tol!r}")
+    if loss_tol > 0 and loss_fn is None:
+        raise ValueError("loss_tol > 0 needs loss_fn, to measure the change of the loss")
     theta = np.atleast_1d(np.asarray(theta0, dtype=np.float64)).copy()
     if theta.ndim != 1:
         raise ValueError(f"theta0 must be a scalar or 1-D, got shape {theta.shape}")
@@ -219,4 +234,41 @@ def gradient_descent(
             if not np.all(np.isfinite(theta)):
                 stopped = "diverged"
                 break
+            if losses is not None and loss_tol > 0 and abs(losses[-1] - losses[-2]) <= loss_tol:
+                stopped = "small_loss_change"
+                break
     return GDPath(np.array(path), None if losses is None else np.array(losses), stopped)
+
+
+def linear_model_hessian(X, bias: bool = True) -> np.ndarray:
+    """Hessian of the mean squared error of the linear model y_hat = X θ (+ b), by hand.
+
+    The MSE L(θ) = (1/N) ‖A θ − y‖² of a linear model is a quadratic function of θ, so its
+    matrix of second derivatives is the same everywhere, H = (2/N) AᵀA, and it does not depend
+    on the labels. Here A is X with a column of ones appended when ``bias`` is true (the bias is
+    then the last parameter). The eigenvectors of H are the axes of the elliptic contours of the
+    error surface; its eigenvalues are the curvatures along them. Gradient descent with a fixed
+    learning rate converges exactly when η < 2 / λ_max, and the ratio λ_max / λ_min (the
+    condition number) says how elongated the surface is.
+
+    Args:
+        X: features, shape (N,) for one feature or (N, D), float.
+        bias: whether the model has a bias b (a constant feature 1).
+
+    Returns:
+        float64 array of shape (P, P), P = D + 1 with a bias, D without; symmetric, positive
+        semi-definite. Units: (y's unit / θ's unit)², one entry per pair of parameters.
+
+    Raises:
+        ValueError: if X is not 1-D or 2-D with at least one row.
+
+    Source: the notes' "Batch normalization" motivation (features on different scales give an
+    error surface with very different slopes in different directions). Introduced in chapter 3.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None]  # (N, 1)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"X must have shape (N,) or (N, D) with N >= 1, got {X.shape}")
+    A = np.c_[X, np.ones(len(X))] if bias else X  # (N, P)
+    return 2.0 / len(A) * A.T @ A  # (P, P)
