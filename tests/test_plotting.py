@@ -37,3 +37,18 @@ def test_bad_inputs():
         plotting.plot_contour(ax, W, B, L - 1, log=True)
     with pytest.raises(ValueError, match=r"\(T \+ 1, 2\)"):
         plotting.plot_path(ax, np.zeros((3, 3)))
+
+
+def test_plot_network_places_every_unit_and_label():
+    fig = Figure()
+    ax = fig.add_subplot()
+    centres = plotting.plot_network(ax, (2, 3, 1), node_text={(0, 0): "x1"}, edge_text={(1, 0, 1): "w"},
+                                    layer_labels=["in", "hidden", "out"])
+    assert len(centres) == 6 and centres[(2, 0)] == (4.0, 0.0)
+    assert len(ax.lines) == 2 * 3 + 3 * 1  # one line per connection
+    texts = {t.get_text() for t in ax.texts}
+    assert {"x1", "w", "in", "hidden", "out"} <= texts
+    with pytest.raises(ValueError, match="positive integers"):
+        plotting.plot_network(ax, (2, 0))
+    with pytest.raises(ValueError, match="3 layer labels"):
+        plotting.plot_network(ax, (1, 1, 1), layer_labels=["a"])

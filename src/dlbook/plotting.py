@@ -12,7 +12,8 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-__all__ = ["use_style", "SURFACE_CMAP", "PATH_COLORS", "plot_contour", "plot_surface3d", "plot_path"]
+__all__ = ["use_style", "SURFACE_CMAP", "PATH_COLORS", "plot_contour", "plot_surface3d", "plot_path",
+           "plot_network"]
 
 SURFACE_CMAP = "viridis"
 """Colormap of every error surface in the book (dark = low loss, yellow = high)."""
@@ -164,3 +165,64 @@ def plot_path(ax, path, *, color: str = PATH_COLORS[0], label: str | None = None
     (start,) = ax.plot(*path[0], "s", color=color, ms=markersize + 4, mec="k")
     (end,) = ax.plot(*path[-1], "*", color=color, ms=markersize + 8, mec="k")
     return [line, start, end]
+
+
+def plot_network(ax, layer_sizes, *, node_text=None, edge_text=None, node_colors=None,
+                 layer_labels=None, radius: float = 0.22, fontsize: float = 9,
+                 layer_gap: float = 2.0):
+    """Draw a fully connected network: one circle per unit, one line per connection.
+
+    Layer l is drawn at x = l * layer_gap, its units stacked vertically (1 apart) and centred on
+    y = 0, inputs on the left. The axes are switched off (a diagram has no units).
+
+    Args:
+        ax: a 2-D Axes.
+        layer_sizes: (d_0, d_1, ..., d_L), units per layer (each >= 1), inputs first.
+        node_text: ``{(l, i): str}``, text written in unit i of layer l.
+        edge_text: ``{(l, i, j): str}``, text on the connection from unit j of layer l - 1 to
+            unit i of layer l (l >= 1), written a third of the way from its source.
+        node_colors: ``{(l, i): colour}``; default: inputs grey, other units light blue.
+        layer_labels: one caption per layer, written below it.
+        radius: circle radius in data units (units are 1 apart).
+        fontsize: text size in points.
+        layer_gap: horizontal distance between layers in data units.
+
+    Returns:
+        ``{(l, i): (x, y)}``, the centre of every unit, for further annotation.
+
+    Raises:
+        ValueError: for an empty ``layer_sizes`` or a size below 1, or labels of another length.
+
+    Introduced in chapter 4.
+    """
+    sizes = [int(d) for d in layer_sizes]
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"layer_sizes must be a non-empty list of positive integers, got {layer_sizes!r}")
+    if layer_labels is not None and len(layer_labels) != len(sizes):
+        raise ValueError(f"need {len(sizes)} layer labels, got {len(layer_labels)}")
+    node_text, edge_text, node_colors = node_text or {}, edge_text or {}, node_colors or {}
+    centres = {(l, i): (l * layer_gap, (d - 1) / 2 - i) for l, d in enumerate(sizes) for i in range(d)}
+    for l in range(1, len(sizes)):
+        for i in range(sizes[l]):
+            for j in range(sizes[l - 1]):
+                (x0, y0), (x1, y1) = centres[(l - 1, j)], centres[(l, i)]
+                ax.plot([x0, x1], [y0, y1], color="0.6", lw=0.8, zorder=1)
+                if (l, i, j) in edge_text:
+                    xt, yt = x0 + (x1 - x0) / 3, y0 + (y1 - y0) / 3
+                    ax.text(xt, yt, edge_text[(l, i, j)], fontsize=fontsize - 1, ha="center",
+                            va="center", zorder=3,
+                            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.9))
+    for (l, i), (x, y) in centres.items():
+        color = node_colors.get((l, i), "0.88" if l == 0 else "#cfe3f6")
+        ax.add_patch(mpl.patches.Circle((x, y), radius, fc=color, ec="k", lw=0.8, zorder=2))
+        if (l, i) in node_text:
+            ax.text(x, y, node_text[(l, i)], ha="center", va="center", fontsize=fontsize, zorder=4)
+    if layer_labels is not None:
+        bottom = -max(sizes) / 2 - 0.1
+        for l, label in enumerate(layer_labels):
+            ax.text(l * layer_gap, bottom, label, ha="center", va="top", fontsize=fontsize)
+    ax.set_xlim(-0.6 * layer_gap, (len(sizes) - 0.4) * layer_gap)
+    ax.set_ylim(-max(sizes) / 2 - 0.6, max(sizes) / 2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return centres
