@@ -37,8 +37,10 @@ def test_glossary_terms_are_unique():
 def test_glossary_entries_give_the_chinese_term():
     text = GLOSSARY.read_text(encoding="utf-8")
     for term in glossary_terms():
-        body = text.split(f"\n{term}\n", 1)[1].split("\n\n", 1)[0]
-        assert re.search(r"[\u4e00-\u9fff]", body), f"glossary entry {term!r} lacks its Chinese term"
+        body = text.split(f"\n{term}\n", 1)[1].split("\n\n", 1)[0].strip()
+        # names the course leaves untranslated (Adam, ReLU) open with the name itself
+        assert re.search(r"[\u4e00-\u9fff]", body) or body.startswith(term), (
+            f"glossary entry {term!r} lacks its Chinese term")
 
 
 def test_bibliography_keys_are_unique():
