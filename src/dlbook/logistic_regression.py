@@ -19,6 +19,9 @@ softmax turns the scores into probabilities y_hat_k = e^(z_k) / Σ_j e^(z_j), an
 the cross-entropy −(1/N) Σ_n ln y_hat_{n, y_n}. Its gradient is ∂L/∂W = (1/N) Xᵀ (Ŷ − Y), with
 Y the one-hot labels.
 
+Chapter 3 met the logistic unit with one feature (:mod:`dlbook.logistic`); this module trains
+it on feature vectors and extends it to many classes.
+
 Source: the notes' "logistic regression" section (three steps, cross-entropy vs square error,
 discriminative vs generative, multi-class) and the review notes' logistic and softmax regression.
 Introduced in chapter 7 (Classification: generative models and logistic regression).
@@ -29,6 +32,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+
+from .logistic import sigmoid  # σ(z), written in chapter 3 (one home for each helper)
 
 __all__ = [
     "sigmoid",
@@ -44,16 +49,6 @@ __all__ = [
 ]
 
 LOSSES = ("cross_entropy", "square")
-
-
-def sigmoid(z) -> np.ndarray:
-    """σ(z) = 1 / (1 + e^(−z)), elementwise, without overflow for large |z|.
-
-    Introduced in chapter 7.
-    """
-    z = np.asarray(z, dtype=np.float64)
-    e = np.exp(-np.abs(z))  # in (0, 1], never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _check_binary(X, y) -> tuple[np.ndarray, np.ndarray]:
