@@ -1,0 +1,192 @@
+"""Regularizing a network: weight penalties, input-noise augmentation and early stopping.
+
+Overfitting (过拟合) means a low training loss that comes with a high loss on new data. This
+module holds the cures that act on *training* (the others, such as fewer parameters, shared
+parameters or dropout, change the network itself):
+
+* :func:`l2_penalty` and :func:`l1_penalty`: λ Σ w² and λ Σ |w| over the weights (never the
+  biases, which only shift outputs). The L2 gradient 2λw shrinks every weight in proportion
+  to its size (weight decay); the L1 gradient λ sign(w) pulls every weight by the same amount
+  and drives small ones to exactly zero.
+* :class:`EarlyStopping`: keep the parameters with the lowest validation loss and stop when
+  it has not improved for ``patience`` evaluations.
+* :func:`train_regressor`: full-batch Adam on the mean squared error, with any of the above and
+  with Gaussian noise added to the inputs at every step (a simple data augmentation for
+  measured, noisy features).
+
+Source: the notes' "guide to training" (overfitting and its cures) and the review notes'
+regularization section (L1, L2, early stopping, dropout). Introduced in chapter 8.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+__all__ = ["penalized_weights", "l2_penalty", "l1_penalty", "EarlyStopping", "RegressionHistory",
+           "train_regressor"]
+
+
+def penalized_weights(net: nn.Module) -> list[torch.Tensor]:
+    """The parameters a weight penalty acts on: every parameter named ``*weight`` with at
+    least two dimensions (linear and convolution weights; not biases, not normalization scales).
+
+    Introduced in chapter 8.
+    """
+    return [p for name, p in net.named_parameters() if name.endswith("weight") and p.ndim >= 2]
+
+
+def l2_penalty(net: nn.Module) -> torch.Tensor:
+    """Σ w² over :func:`penalized_weights`, a scalar tensor (multiply by λ in the loss).
+
+    Introduced in chapter 8.
+    """
+    weights = penalized_weights(net)
+    if not weights:
+        raise ValueError(f"{type(net).__name__} has no weight matrices to penalize")
+    return sum((w**2).sum() for w in weights)
+
+
+def l1_penalty(net: nn.Module) -> torch.Tensor:
+    """Σ |w| over :func:`penalized_weights`, a scalar tensor (multiply by λ in the loss).
+
+    Introduced in chapter 8.
+    """
+    weights = penalized_weights(net)
+    if not weights:
+        raise ValueError(f"{type(net).__name__} has no weight matrices to penalize")
+    return sum(w.abs().sum() for w in weights)
+
+
+@dataclasses.dataclass
+class EarlyStopping:
+    """Remember the best validation loss and the parameters that gave it.
+
+    Call :meth:`step` after every evaluation; it returns True when training should stop
+    (no improvement for ``patience`` evaluations). :meth:`restore` loads the best parameters.
+
+    Attributes:
+        patience: evaluations without improvement before stopping (``None``: never stop,
+            only remember the best).
+        best_loss: the lowest validation loss seen.
+        best_step: the training step it was seen at.
+    """
+
+    patience: int | None = None
+    best_loss: float = float("inf")
+    best_step: int = -1
+    _best_state: dict | None = dataclasses.field(default=None, repr=False)
+    _bad: int = dataclasses.field(default=0, repr=False)
+
+    def step(self, val_loss: float, net: nn.Module, step: int) -> bool:
+        """Record one evaluation; return whether to stop."""
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_step, self._bad = float(val_loss), int(step), 0
+            self._best_state = copy.deepcopy(net.state_dict())
+            return False
+        self._bad += 1
+        return self.patience is not None and self._bad >= self.patience
+
+    def restore(self, net: nn.Module) -> None:
+        """Load the best parameters seen into ``net``."""
+        if self._best_state is None:
+            raise ValueError("no evaluation was recorded yet")
+        net.load_state_dict(self._best_state)
+
+
+@dataclasses.dataclass
+class RegressionHistory:
+    """What :func:`train_regressor` records at every evaluation: the step number, the training
+    MSE (of the clean inputs, without penalty) and the validation MSE, plus where the validation
+    loss was lowest."""
+
+    steps: list[int] = dataclasses.field(default_factory=list)
+    train_loss: list[float] = dataclasses.field(default_factory=list)
+    val_loss: list[float] = dataclasses.field(default_factory=list)
+    best_step: int = -1
+    best_val_loss: float = float("inf")
+
+
+@torch.no_grad()
+def _mse(net: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    was_training = net.training
+    net.eval()
+    value = torch.mean((net(X).squeeze(-1) - y) ** 2).item()
+    net.train(was_training)
+    return value
+
+
+def train_regressor(net: nn.Module, X: torch.Tensor, y: torch.Tensor, X_val: torch.Tensor,
+                    y_val: torch.Tensor, *, num_steps: int, lr: float = 3e-3, l1: float = 0.0,
+                    l2: float = 0.0, input_noise: float = 0.0, patience: int | None = None,
+                    restore_best: bool = False, eval_every: int = 10, seed: int = 0,
+                    desc: str | None = None) -> RegressionHistory:
+    """Train ``net`` in place by full-batch Adam on the MSE, with optional regularization.
+
+    The loss minimized is mean((net(x + noise) − y)²) + l1 · Σ|w| + l2 · Σw².
+
+    Args:
+        net: maps (N, D) to (N, 1) or (N,).
+        X, y: training inputs (N, D) float32 and labels (N,), on the net's device.
+        X_val, y_val: validation inputs and labels, same devices.
+        num_steps: number of updates (each uses the whole training set).
+        lr: Adam's learning rate.
+        l1, l2: penalty strengths λ₁, λ₂ ≥ 0 (per unit of Σ|w| and Σw²).
+        input_noise: standard deviation of Gaussian noise added to X at every step (≥ 0;
+            the inputs are standardized, so it is in standard deviations).
+        patience: stop after this many evaluations without a better validation loss
+            (``None``: run all steps).
+        restore_best: load the parameters of the best evaluation at the end (early stopping).
+        eval_every: evaluate every this many steps (and after the last).
+        seed: seeds the noise generator.
+        desc: label of a progress bar (``None``: no bar).
+
+    Returns:
+        A :class:`RegressionHistory`.
+
+    Raises:
+        ValueError: on mismatched shapes or negative settings.
+
+    Introduced in chapter 8.
+    """
+    if X.ndim != 2 or y.shape != (X.shape[0],) or X_val.ndim != 2 or y_val.shape != (X_val.shape[0],):
+        raise ValueError(f"expected X (N, D), y (N,), X_val (M, D), y_val (M,), got {tuple(X.shape)}, "
+                         f"{tuple(y.shape)}, {tuple(X_val.shape)}, {tuple(y_val.shape)}")
+    if min(l1, l2, input_noise) < 0 or num_steps < 1 or eval_every < 1:
+        raise ValueError(f"need l1, l2, input_noise ≥ 0 and num_steps, eval_every ≥ 1, got {l1}, {l2}, "
+                         f"{input_noise}, {num_steps}, {eval_every}")
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    generator = torch.Generator(device=X.device).manual_seed(seed)
+    stopper = EarlyStopping(patience)
+    history = RegressionHistory()
+    net.train()
+    bar = tqdm(total=num_steps, desc=desc, leave=False, disable=desc is None)
+    for step in range(1, num_steps + 1):
+        inputs = X
+        if input_noise > 0:
+            inputs = X + input_noise * torch.randn(X.shape, generator=generator, device=X.device)
+        loss = torch.mean((net(inputs).squeeze(-1) - y) ** 2)
+        if l1 > 0:
+            loss = loss + l1 * l1_penalty(net)
+        if l2 > 0:
+            loss = loss + l2 * l2_penalty(net)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        bar.update(1)
+        if step % eval_every == 0 or step == num_steps:
+            history.steps.append(step)
+            history.train_loss.append(_mse(net, X, y))
+            history.val_loss.append(_mse(net, X_val, y_val))
+            if stopper.step(history.val_loss[-1], net, step):
+                break
+    bar.close()
+    history.best_step, history.best_val_loss = stopper.best_step, stopper.best_loss
+    if restore_best:
+        stopper.restore(net)
+    net.eval()
+    return history
