@@ -37,3 +37,16 @@ def test_bad_inputs():
         plotting.plot_contour(ax, W, B, L - 1, log=True)
     with pytest.raises(ValueError, match=r"\(T \+ 1, 2\)"):
         plotting.plot_path(ax, np.zeros((3, 3)))
+
+
+def test_attention_map_is_labelled_with_visible_tokens():
+    fig = Figure()
+    ax = fig.add_subplot()
+    weights = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
+    im = plotting.plot_attention(ax, weights, keys=["a", " ", "\n"], queries=["q1", "q2"],
+                                 annotate=True)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "\u2423", "\u21b5"]
+    assert np.array_equal(im.get_array(), weights)
+    assert fig.axes[-1].get_ylabel() == "attention weight"
+    with pytest.raises(ValueError, match=r"\(2, 2\)"):
+        plotting.plot_attention(ax, weights, keys=["a", "b"], queries=["q1", "q2"])
