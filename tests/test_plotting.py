@@ -52,3 +52,15 @@ def test_plot_network_places_every_unit_and_label():
         plotting.plot_network(ax, (2, 0))
     with pytest.raises(ValueError, match="3 layer labels"):
         plotting.plot_network(ax, (1, 1, 1), layer_labels=["a"])
+
+def test_attention_map_is_labelled_with_visible_tokens():
+    fig = Figure()
+    ax = fig.add_subplot()
+    weights = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
+    im = plotting.plot_attention(ax, weights, keys=["a", " ", "\n"], queries=["q1", "q2"],
+                                 annotate=True)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "\u2423", "\u21b5"]
+    assert np.array_equal(im.get_array(), weights)
+    assert fig.axes[-1].get_ylabel() == "attention weight"
+    with pytest.raises(ValueError, match=r"\(2, 2\)"):
+        plotting.plot_attention(ax, weights, keys=["a", "b"], queries=["q1", "q2"])

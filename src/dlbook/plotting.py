@@ -12,14 +12,17 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-__all__ = ["use_style", "SURFACE_CMAP", "PATH_COLORS", "plot_contour", "plot_surface3d", "plot_path",
-           "plot_network"]
+__all__ = ["use_style", "SURFACE_CMAP", "PATH_COLORS", "ATTENTION_CMAP", "plot_contour",
+           "plot_surface3d", "plot_path", "plot_network", "token_label", "plot_attention"]
 
 SURFACE_CMAP = "viridis"
 """Colormap of every error surface in the book (dark = low loss, yellow = high)."""
 
 PATH_COLORS = ("#e4572e", "#ffffff", "#17bebb", "#ffc914", "#76b041", "#d16ba5")
 """Colours for gradient-descent paths drawn on a surface, in order."""
+
+ATTENTION_CMAP = "Blues"
+"""Colormap of every attention map in the book (white = 0, dark blue = the largest weight)."""
 
 
 def use_style() -> None:
@@ -226,3 +229,57 @@ def plot_network(ax, layer_sizes, *, node_text=None, edge_text=None, node_colors
     ax.set_aspect("equal")
     ax.axis("off")
     return centres
+
+def token_label(token: str) -> str:
+    """A visible axis label for a token: a space becomes ␣ and a newline ↵.
+
+    Introduced in chapter 13.
+    """
+    return {" ": "\u2423", "\n": "\u21b5", "\t": "\u21e5"}.get(token, token)
+
+
+def plot_attention(ax, weights, keys, queries, *, xlabel: str = "key", ylabel: str = "query",
+                   vmax: float | None = None, annotate: bool = False, colorbar: bool = True,
+                   label: str = "attention weight"):
+    """Draw attention weights as a heatmap: one row per query, one column per key.
+
+    Args:
+        ax: a 2-D Axes.
+        weights: array-like of shape (L_q, L_k), weights in [0, 1] (rows usually sum to 1).
+        keys, queries: the L_k and L_q token strings for the axes (passed through
+            :func:`token_label`).
+        xlabel, ylabel: axis labels.
+        vmax: top of the colour scale (default: the largest weight).
+        annotate: write each weight in its cell (for small maps).
+        colorbar: whether to add a colour bar labelled ``label``.
+
+    Returns:
+        The image artist.
+
+    Raises:
+        ValueError: if the shape does not match the number of keys and queries.
+
+    Introduced in chapter 13.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 2 or w.shape != (len(queries), len(keys)):
+        raise ValueError(
+            f"weights must have shape (len(queries), len(keys)) = ({len(queries)}, {len(keys)}), "
+            f"got {w.shape}"
+        )
+    vmax = float(w.max()) if vmax is None else vmax
+    im = ax.imshow(w, cmap=ATTENTION_CMAP, vmin=0.0, vmax=vmax, aspect="auto",
+                   interpolation="nearest")
+    ax.set_xticks(range(len(keys)), [token_label(t) for t in keys])
+    ax.set_yticks(range(len(queries)), [token_label(t) for t in queries])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(length=0)
+    if annotate:
+        for i in range(w.shape[0]):
+            for j in range(w.shape[1]):
+                ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                        color="white" if w[i, j] > 0.6 * vmax else "black")
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, label=label)
+    return im
