@@ -550,7 +550,8 @@ def train_gan(
         A :class:`GANHistory` (D's loss is the critic loss plus penalty for WGAN-GP).
 
     Raises:
-        ValueError: for an unknown loss or non-positive step counts.
+        ValueError: for an unknown loss, non-positive step counts, or a conditional WGAN-GP
+            (not implemented).
 
     Source: Goodfellow et al. (2014), algorithm 1; Gulrajani et al. (2017), algorithm 1.
     Introduced in chapter 17.
