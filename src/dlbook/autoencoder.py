@@ -1,0 +1,398 @@
+"""Auto-encoders: PCA as the linear baseline, MLP auto-encoders, noise, discrete codes.
+
+An auto-encoder is two networks trained together without labels: an encoder f that maps an
+input x to a short code h = f(x) (the bottleneck), and a decoder g that maps the code back to
+a reconstruction x̂ = g(h). Training minimizes the reconstruction error L(x, g(f(x))).
+
+* :func:`pca_fit`, :func:`pca_encode`, :func:`pca_decode`: principal component analysis by
+  the singular value decomposition, the best *linear* encoder and decoder for the squared
+  error, to compare with at the same code size;
+* :class:`AutoEncoder` with a real, binary or vector-quantized code
+  (:func:`binarize_straight_through`, :func:`vector_quantize`);
+* :func:`train_autoencoder` (plain or de-noising, with :func:`add_noise`) and
+  :func:`reconstruction_error`, the anomaly score of the anomaly-detection section.
+
+Introduced in chapter 18 (Auto-encoders and anomaly detection).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .runtime import device as default_device
+
+__all__ = [
+    "PCA",
+    "pca_fit",
+    "pca_encode",
+    "pca_decode",
+    "binarize_straight_through",
+    "vector_quantize",
+    "AutoEncoder",
+    "AEConfig",
+    "AEHistory",
+    "add_noise",
+    "train_autoencoder",
+    "reconstruction_error",
+]
+
+
+# --------------------------------------------------------------------------- PCA
+
+
+@dataclasses.dataclass
+class PCA:
+    """A fitted PCA: ``mean`` (D,), ``components`` (k, D) with orthonormal rows, and the
+    ``explained_variance`` (k,) of the data along each (in squared data units)."""
+
+    mean: torch.Tensor
+    components: torch.Tensor
+    explained_variance: torch.Tensor
+
+
+def pca_fit(X: torch.Tensor, k: int) -> PCA:
+    """Principal component analysis by the singular value decomposition.
+
+    Centre the rows of X, take the SVD X_c = U S Vᵀ; the first k rows of Vᵀ are the
+    directions of largest variance, and S² / (N - 1) the variances along them. Each
+    component's sign is fixed so that its largest-magnitude entry is positive (a convention,
+    the same as scikit-learn's).
+
+    Args:
+        X: data of shape (N, D) (images are flattened), float.
+        k: number of components, 1 ≤ k ≤ min(N, D).
+
+    Returns:
+        A :class:`PCA`.
+
+    Raises:
+        ValueError: if X is not (N, D) with N ≥ 2, or k is out of range.
+
+    Source: Pearson (1901); Goodfellow et al. (2016), section 2.12. Introduced in chapter 18.
+    """
+    X = X.flatten(1) if X.ndim > 2 else X
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise ValueError(f"X must have shape (N, D) with N >= 2, got {tuple(X.shape)}")
+    if not 1 <= k <= min(X.shape):
+        raise ValueError(
+            f"k must be in [1, {min(X.shape)}] for X of shape {tuple(X.shape)}, got {k}"
+        )
+    X = X.double()
+    mean = X.mean(dim=0)  # (D,)
+    _, S, Vh = torch.linalg.svd(X - mean, full_matrices=False)  # S (r,), Vh (r, D)
+    components = Vh[:k]  # (k, D)
+    biggest = components.abs().argmax(dim=1)  # (k,)
+    signs = torch.sign(components[torch.arange(k), biggest])[:, None]  # (k, 1)
+    return PCA(
+        mean=mean, components=components * signs, explained_variance=S[:k] ** 2 / (X.shape[0] - 1)
+    )
+
+
+def pca_encode(X: torch.Tensor, pca: PCA) -> torch.Tensor:
+    """Codes of X: coordinates along the components, (X - mean) Vₖᵀ, shape (N, k), float64."""
+    return (X.flatten(1).double() - pca.mean) @ pca.components.T
+
+
+def pca_decode(codes: torch.Tensor, pca: PCA) -> torch.Tensor:
+    """Reconstructions from codes (N, k): mean + codes Vₖ, shape (N, D), float64."""
+    return pca.mean + codes.double() @ pca.components
+
+
+# --------------------------------------------------------------------------- discrete codes
+
+
+def binarize_straight_through(logits: torch.Tensor) -> torch.Tensor:
+    """Binary code with a straight-through gradient: forward 1 where sigmoid(logit) > 0.5 else
+    0; backward, the gradient of sigmoid(logit), as if no rounding had happened.
+
+    Args:
+        logits: any shape.
+
+    Returns:
+        The same shape, values exactly 0 or 1.
+
+    Source: Bengio et al. (2013), Estimating or propagating gradients through stochastic
+    neurons. Introduced in chapter 18.
+    """
+    soft = torch.sigmoid(logits)
+    hard = (soft > 0.5).to(soft.dtype)
+    return soft + (hard - soft).detach()
+
+
+def vector_quantize(z: torch.Tensor, codebook: torch.Tensor, beta: float = 0.25):
+    """Replace each vector by its nearest codebook entry (the VQ-VAE bottleneck).
+
+    Distances come from |z - e|² = |z|² - 2 z·e + |e|², one matrix product for all pairs.
+
+    Args:
+        z: encoder outputs, shape (N, d).
+        codebook: shape (K, d), the learnable code vectors e_1..e_K.
+        beta: weight of the commitment term.
+
+    Returns:
+        ``(z_q, indices, loss)``: ``z_q`` (N, d) equals the chosen entries in the forward pass
+        and passes gradients straight through to z in the backward pass; ``indices`` (N,)
+        int64; ``loss`` = |sg[z] - e|² + beta |z - sg[e]|² (mean over entries), which moves the
+        codebook towards the codes and keeps the encoder near its chosen entries.
+
+    Raises:
+        ValueError: if z and codebook disagree in d or are not 2-D.
+
+    Source: van den Oord et al. (2017), equation 3. Introduced in chapter 18.
+    """
+    if z.ndim != 2 or codebook.ndim != 2 or z.shape[1] != codebook.shape[1]:
+        raise ValueError(
+            f"need z (N, d) and codebook (K, d), got {tuple(z.shape)} and {tuple(codebook.shape)}"
+        )
+    dist = (z**2).sum(1, keepdim=True) - 2 * z @ codebook.T + (codebook**2).sum(1)  # (N, K)
+    indices = dist.argmin(dim=1)  # (N,)
+    e = codebook[indices]  # (N, d)
+    loss = F.mse_loss(e, z.detach()) + beta * F.mse_loss(z, e.detach())
+    return z + (e - z).detach(), indices, loss
+
+
+# --------------------------------------------------------------------------- networks
+
+
+class AutoEncoder(nn.Module):
+    """An MLP encoder, a bottleneck of ``code_dim`` numbers, and an MLP decoder.
+
+    Shapes for a batch of B images of ``in_shape`` (e.g. (1, 28, 28)): x (B, *in_shape) ->
+    encoder -> code h (B, code_dim) -> decoder -> x̂ (B, *in_shape), pixels in [0, 1] by a
+    final sigmoid.
+
+    Args:
+        in_shape: shape of one input.
+        code_dim: size of the code (the bottleneck).
+        hidden: width of the hidden layer on each side (a tuple for several layers).
+        code: ``"real"`` (a linear code), ``"binary"`` (0/1 bits, straight-through) or
+            ``"vq"`` (each code is one of ``num_codes`` learnable vectors: a clustering).
+        num_codes: codebook size for ``"vq"``.
+
+    Raises:
+        ValueError: for non-positive sizes or an unknown code type.
+
+    Introduced in chapter 18.
+    """
+
+    def __init__(
+        self,
+        in_shape=(1, 28, 28),
+        code_dim: int = 16,
+        hidden=(256,),
+        *,
+        code: str = "real",
+        num_codes: int = 16,
+    ):
+        super().__init__()
+        hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
+        if code_dim < 1 or not hidden or min(hidden) < 1:
+            raise ValueError(
+                f"code_dim and hidden sizes must be positive, got {code_dim} and {hidden}"
+            )
+        if code not in ("real", "binary", "vq"):
+            raise ValueError(f"code must be 'real', 'binary' or 'vq', got {code!r}")
+        self.in_shape, self.code_dim, self.code = tuple(in_shape), code_dim, code
+        D = math.prod(self.in_shape)
+
+        def stack(sizes):
+            layers = []
+            for a, b in zip(sizes[:-2], sizes[1:-1], strict=True):
+                layers += [nn.Linear(a, b), nn.ReLU()]
+            return layers + [nn.Linear(sizes[-2], sizes[-1])]
+
+        self.encoder = nn.Sequential(nn.Flatten(), *stack((D, *hidden, code_dim)))
+        self.decoder = nn.Sequential(
+            *stack((code_dim, *hidden[::-1], D)), nn.Sigmoid(), nn.Unflatten(1, self.in_shape)
+        )
+        self.codebook = None
+        if code == "vq":
+            if num_codes < 1:
+                raise ValueError(f"num_codes must be positive, got {num_codes}")
+            self.codebook = nn.Parameter(torch.randn(num_codes, code_dim))
+        self.aux_loss = torch.zeros(())  # the VQ loss of the last forward pass
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The code of x: (B, code_dim) real numbers, bits, or the chosen codebook vectors."""
+        h = self.encoder(x)  # (B, code_dim)
+        if self.code == "binary":
+            return binarize_straight_through(h)
+        if self.code == "vq":
+            h, _, self.aux_loss = vector_quantize(h, self.codebook)
+        return h
+
+    def code_indices(self, x: torch.Tensor) -> torch.Tensor:
+        """For a ``"vq"`` code: the index (B,) of the codebook entry each input is mapped to."""
+        if self.code != "vq":
+            raise ValueError("code_indices needs an auto-encoder with code='vq'")
+        return vector_quantize(self.encoder(x), self.codebook)[1]
+
+    def decode(self, h: torch.Tensor) -> torch.Tensor:
+        """Reconstruction (B, *in_shape) from codes (B, code_dim)."""
+        return self.decoder(h)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+# --------------------------------------------------------------------------- training
+
+
+@dataclasses.dataclass
+class AEConfig:
+    """Settings of :func:`train_autoencoder`."""
+
+    num_epochs: int = 10  # passes over the training set
+    batch_size: int = 128  # examples per update
+    lr: float = 2e-3  # Adam learning rate
+    noise: str | None = (
+        None  # None, "gaussian" or "mask": corrupt inputs (a de-noising auto-encoder)
+    )
+    noise_level: float = 0.5  # std of the Gaussian noise, or fraction of pixels masked
+    seed: int = 0  # seeds shuffling and noise
+
+
+@dataclasses.dataclass
+class AEHistory:
+    """What :func:`train_autoencoder` records: the mean training loss of each epoch (squared
+    pixel units) and the wall-clock seconds of the run."""
+
+    train_loss: list[float] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+
+def add_noise(
+    X: torch.Tensor, kind: str, level: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Corrupt images with pixels in [0, 1].
+
+    Args:
+        X: shape (B, ...), values in [0, 1].
+        kind: ``"gaussian"`` adds N(0, level²) noise and clips to [0, 1]; ``"mask"`` sets a
+            random fraction ``level`` of the pixels to 0.
+        level: the noise's standard deviation or the masked fraction (≥ 0; < 1 for masks).
+        generator: for reproducible noise.
+
+    Returns:
+        A new tensor of X's shape.
+
+    Raises:
+        ValueError: for an unknown kind or a level out of range.
+
+    Introduced in chapter 18.
+    """
+    if kind == "gaussian" and level >= 0:
+        noise = torch.randn(X.shape, generator=generator).to(X.device)
+        return (X + level * noise).clamp(0, 1)
+    if kind == "mask" and 0 <= level < 1:
+        keep = torch.rand(X.shape, generator=generator).to(X.device) >= level
+        return X * keep
+    raise ValueError(
+        f"kind must be 'gaussian' (level >= 0) or 'mask' (0 <= level < 1), got {kind!r}, {level}"
+    )
+
+
+def train_autoencoder(
+    net: AutoEncoder,
+    X: torch.Tensor,
+    config: AEConfig | None = None,
+    *,
+    device: torch.device | None = None,
+    desc: str = "auto-encoder",
+) -> AEHistory:
+    """Train an auto-encoder in place to minimize the mean squared reconstruction error.
+
+    With ``config.noise`` set it is a de-noising auto-encoder: the encoder sees a corrupted
+    copy of each image, the loss compares the output with the clean image,
+    L(x, g(f(n(x)))). For a ``"vq"`` code the VQ loss is added; the codebook starts at the
+    encoder's outputs for randomly chosen training images, and after each epoch every entry
+    that no image chose is moved to the code of another random image (a *dead-code restart*).
+
+    Args:
+        net: an :class:`AutoEncoder`.
+        X: training images (N, *in_shape), float in [0, 1]. No labels are used.
+        config: an :class:`AEConfig`.
+        device: where to train (the book's device by default).
+        desc: label of the progress bar.
+
+    Returns:
+        An :class:`AEHistory`.
+
+    Raises:
+        ValueError: if X's shape does not match the network's input shape.
+
+    Source: Goodfellow et al. (2016), chapter 14; de-noising: Vincent et al. (2008).
+    Introduced in chapter 18.
+    """
+    config = config or AEConfig()
+    if tuple(X.shape[1:]) != net.in_shape:
+        raise ValueError(f"X has shape {tuple(X.shape)}, the network expects (N, *{net.in_shape})")
+    device = device or default_device()
+    net.to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr)
+    rng = torch.Generator().manual_seed(config.seed)
+    if net.code == "vq":  # start the codebook at the codes of random training images, so that
+        with torch.no_grad():  # every entry is near some data (a random start leaves most unused)
+            pick = torch.randperm(len(X), generator=rng)[: len(net.codebook)]
+            net.codebook.copy_(net.encoder(X[pick].to(device)))
+    history = AEHistory()
+    start = time.perf_counter()
+    steps = config.num_epochs * math.ceil(len(X) / config.batch_size)
+    bar = tqdm(total=steps, desc=desc, unit="batch", leave=False)
+    net.train()
+    for _ in range(config.num_epochs):
+        order = torch.randperm(len(X), generator=rng)
+        total = 0.0
+        used = torch.zeros(len(net.codebook), dtype=torch.bool) if net.code == "vq" else None
+        for i in range(0, len(X), config.batch_size):
+            x = X[order[i : i + config.batch_size]].to(device)  # (B, *in_shape)
+            x_in = add_noise(x, config.noise, config.noise_level, rng) if config.noise else x
+            loss = F.mse_loss(net(x_in), x)
+            if net.code == "vq":
+                loss = loss + net.aux_loss
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(x)
+            bar.update(1)
+            if used is not None:
+                used[net.code_indices(x_in).cpu()] = True
+        if used is not None and not used.all():  # restart codes no image chose this epoch
+            with torch.no_grad():
+                pick = torch.randint(len(X), (int((~used).sum()),), generator=rng)
+                net.codebook[~used.to(device)] = net.encoder(X[pick].to(device))
+        history.train_loss.append(total / len(X))
+        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+    bar.close()
+    net.eval()
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+@torch.no_grad()
+def reconstruction_error(
+    net: nn.Module, X: torch.Tensor, *, batch_size: int = 1000
+) -> torch.Tensor:
+    """Mean squared error between each input and its reconstruction, shape (N,), on the CPU.
+
+    Works for any module mapping X to a tensor of X's shape (an auto-encoder, or a PCA
+    wrapped in a function-like module).
+
+    Introduced in chapter 18.
+    """
+    device = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    out = []
+    for i in range(0, len(X), batch_size):
+        x = X[i : i + batch_size].to(device)
+        out.append(((net(x) - x) ** 2).flatten(1).mean(dim=1).cpu())
+    net.train(was_training)
+    return torch.cat(out)

@@ -1,0 +1,685 @@
+"""Generative adversarial networks: toy distributions, the losses, the divergences, training.
+
+A generator G maps a sample z of a simple distribution (a standard normal) to a sample
+G(z) of a complicated one, P_G. A discriminator D scores samples: high for real data, low for
+generated ones. Training alternates: fix G and update D to tell real from generated, fix D
+and update G to raise D's score of its samples (Goodfellow et al., 2014).
+
+This module holds what the GAN chapter builds by hand:
+
+* toy data: :func:`ring_means`, :func:`sample_mixture`, :func:`mixture_density`,
+  :func:`mode_coverage` (which modes of a mixture the samples reach);
+* the objective and its divergences: :func:`value_function`, :func:`discriminator_loss`,
+  :func:`generator_loss`, :func:`critic_loss`, :func:`optimal_discriminator`,
+  :func:`js_divergence`, :func:`wasserstein_1d`;
+* the Lipschitz constraints of WGAN: :func:`gradient_penalty`, :func:`spectral_norm_estimate`;
+* the networks and the loop: :class:`MLP` (optionally conditioned on a class),
+  :class:`GANConfig`, :func:`train_gan`;
+* the latent space and paired domains: :func:`interpolate_latents`,
+  :func:`cycle_consistency_loss`.
+
+Introduced in chapter 17 (Generative adversarial networks).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .runtime import device as default_device
+
+__all__ = [
+    "ring_means",
+    "sample_mixture",
+    "mixture_density",
+    "mode_coverage",
+    "value_function",
+    "discriminator_loss",
+    "generator_loss",
+    "critic_loss",
+    "optimal_discriminator",
+    "js_divergence",
+    "wasserstein_1d",
+    "gradient_penalty",
+    "spectral_norm_estimate",
+    "MLP",
+    "GANConfig",
+    "GANHistory",
+    "train_gan",
+    "interpolate_latents",
+    "cycle_consistency_loss",
+]
+
+
+# --------------------------------------------------------------------------- toy distributions
+
+
+def ring_means(num_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
+    """Centres of ``num_modes`` Gaussians evenly spaced on a circle, shape (num_modes, 2).
+
+    Raises:
+        ValueError: for fewer than one mode or a non-positive radius.
+
+    Introduced in chapter 17.
+    """
+    if num_modes < 1 or radius <= 0:
+        raise ValueError(f"need num_modes >= 1 and radius > 0, got {num_modes} and {radius}")
+    angles = 2 * math.pi * torch.arange(num_modes) / num_modes  # (K,)
+    return radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)  # (K, 2)
+
+
+def sample_mixture(
+    n: int, means: torch.Tensor, std: float, weights=None, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Draw n points from a mixture of isotropic Gaussians N(means[k], std² I).
+
+    Args:
+        n: number of samples.
+        means: shape (K, d), the centres (a 1-D tensor of K numbers means d = 1).
+        std: the common standard deviation (> 0).
+        weights: mixing probabilities, shape (K,), summing to 1 (uniform if omitted).
+        generator: a :class:`torch.Generator` for reproducible draws.
+
+    Returns:
+        Shape (n, d), float32.
+
+    Raises:
+        ValueError: for std <= 0, or weights of the wrong shape or not summing to 1.
+
+    Introduced in chapter 17.
+    """
+    means = torch.as_tensor(means, dtype=torch.float32)
+    if means.ndim == 1:
+        means = means[:, None]  # (K, 1)
+    if std <= 0:
+        raise ValueError(f"std must be positive, got {std}")
+    K = means.shape[0]
+    w = (
+        torch.full((K,), 1.0 / K)
+        if weights is None
+        else torch.as_tensor(weights, dtype=torch.float32)
+    )
+    if w.shape != (K,) or abs(w.sum().item() - 1) > 1e-5 or (w < 0).any():
+        raise ValueError(f"weights must be {K} non-negative numbers summing to 1, got {w.tolist()}")
+    k = torch.multinomial(w, n, replacement=True, generator=generator)  # (n,) component of each
+    noise = torch.randn(n, means.shape[1], generator=generator)  # (n, d)
+    return means[k] + std * noise
+
+
+def mixture_density(x, means, std: float, weights=None) -> np.ndarray:
+    """Density of a 1-D Gaussian mixture at the points x (any shape), in 1 / (unit of x).
+
+    Introduced in chapter 17.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    means = np.asarray(means, dtype=np.float64).reshape(-1)
+    w = np.full(len(means), 1 / len(means)) if weights is None else np.asarray(weights, np.float64)
+    z = (x[..., None] - means) / std  # (..., K)
+    return np.sum(w * np.exp(-0.5 * z**2), axis=-1) / (std * math.sqrt(2 * math.pi))
+
+
+def mode_coverage(
+    samples: torch.Tensor, means: torch.Tensor, radius: float
+) -> tuple[torch.Tensor, float]:
+    """Which modes of a mixture a set of samples reaches, and how many samples are good.
+
+    A sample is *good* if it lies within ``radius`` of its nearest centre; it then counts for
+    that mode.
+
+    Args:
+        samples: shape (N, d).
+        means: shape (K, d), the mixture's centres.
+        radius: distance (in the units of the data) that counts as "on a mode", e.g. 3 std.
+
+    Returns:
+        ``(fractions, good)``: the fraction of all N samples on each mode, shape (K,), and the
+        fraction of good samples (their sum), a float in [0, 1].
+
+    Raises:
+        ValueError: for mismatched dimensions.
+
+    Introduced in chapter 17.
+    """
+    samples = torch.as_tensor(samples, dtype=torch.float32)
+    means = torch.as_tensor(means, dtype=torch.float32)
+    if samples.ndim == 1:
+        samples = samples[:, None]
+    if means.ndim == 1:
+        means = means[:, None]
+    if samples.shape[1] != means.shape[1]:
+        raise ValueError(
+            f"samples (N, d) and means (K, d) disagree: "
+            f"{tuple(samples.shape)}, {tuple(means.shape)}"
+        )
+    dist = torch.cdist(samples, means)  # (N, K)
+    nearest, k = dist.min(dim=1)
+    good = nearest < radius
+    fractions = torch.bincount(k[good], minlength=len(means)).float() / len(samples)
+    return fractions, good.float().mean().item()
+
+
+# --------------------------------------------------------------------------- objective and losses
+
+
+def value_function(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """The GAN objective V(G, D) = E_data[log D(x)] + E_G[log(1 - D(x))], estimated from samples.
+
+    D(x) = sigmoid(logit); log sigmoid(a) = -softplus(-a) and log(1 - sigmoid(a)) = -softplus(a)
+    avoid computing log of a rounded probability.
+
+    Args:
+        real_logits: D's logits on real samples, shape (N,) or (N, 1).
+        fake_logits: D's logits on generated samples, shape (M,) or (M, 1).
+
+    Returns:
+        A scalar tensor (nats), at most 0. The discriminator maximizes it.
+
+    Source: Goodfellow et al. (2014), equation 1. Introduced in chapter 17.
+    """
+    return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-V(G, D): binary cross-entropy with label 1 for real and 0 for generated samples.
+
+    Introduced in chapter 17.
+    """
+    return -value_function(real_logits, fake_logits)
+
+
+def generator_loss(fake_logits: torch.Tensor, kind: str = "non-saturating") -> torch.Tensor:
+    """What the generator minimizes, given D's logits on its samples.
+
+    Args:
+        fake_logits: shape (M,) or (M, 1).
+        kind: ``"minimax"``: E[log(1 - D(G(z)))], the generator's part of V (its gradient
+            vanishes when D confidently rejects the samples); ``"non-saturating"``:
+            -E[log D(G(z))], the usual choice (same fixed point, strong gradients early);
+            ``"wasserstein"``: -E[D(G(z))] for a WGAN critic.
+
+    Returns:
+        A scalar tensor.
+
+    Raises:
+        ValueError: for an unknown kind.
+
+    Source: Goodfellow et al. (2014), section 3; Arjovsky et al. (2017). Introduced in chapter 17.
+    """
+    if kind == "minimax":
+        return -F.softplus(fake_logits).mean()
+    if kind == "non-saturating":
+        return F.softplus(-fake_logits).mean()
+    if kind == "wasserstein":
+        return -fake_logits.mean()
+    raise ValueError(f"kind must be 'minimax', 'non-saturating' or 'wasserstein', got {kind!r}")
+
+
+def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """The WGAN critic's loss E_G[D(x)] - E_data[D(x)]: minus the estimate of the Wasserstein
+    distance when D is 1-Lipschitz.
+
+    Source: Arjovsky et al. (2017). Introduced in chapter 17.
+    """
+    return fake_scores.mean() - real_scores.mean()
+
+
+def optimal_discriminator(p_data, p_g) -> np.ndarray:
+    """D*(x) = p_data(x) / (p_data(x) + p_G(x)), the discriminator that maximizes V for a fixed G.
+
+    Args:
+        p_data, p_g: densities (or probabilities) at the same points, same shape.
+
+    Returns:
+        An array of that shape in [0, 1]; 0.5 where both densities are 0 (D* is undefined there).
+
+    Raises:
+        ValueError: for different shapes or negative values.
+
+    Source: Goodfellow et al. (2014), proposition 1. Introduced in chapter 17.
+    """
+    p, q = np.asarray(p_data, np.float64), np.asarray(p_g, np.float64)
+    if p.shape != q.shape or np.any(p < 0) or np.any(q < 0):
+        raise ValueError(
+            f"p_data and p_g must be non-negative and of one shape, got {p.shape} and {q.shape}"
+        )
+    total = p + q
+    return np.where(total > 0, p / np.where(total > 0, total, 1.0), 0.5)
+
+
+def js_divergence(p, q) -> float:
+    """Jensen-Shannon divergence JS(P || Q) = ½ KL(P || M) + ½ KL(Q || M), M = (P + Q) / 2, in nats.
+
+    Args:
+        p, q: probability vectors of one shape (N,) (for densities on a grid, pass density
+            times cell width). Each is normalized to sum to 1.
+
+    Returns:
+        A float in [0, log 2]: 0 for equal distributions, log 2 for disjoint supports.
+
+    Raises:
+        ValueError: for different shapes, negative entries or an all-zero vector.
+
+    Introduced in chapter 17.
+    """
+    p, q = np.asarray(p, np.float64).ravel(), np.asarray(q, np.float64).ravel()
+    if p.shape != q.shape or np.any(p < 0) or np.any(q < 0) or p.sum() == 0 or q.sum() == 0:
+        raise ValueError(
+            "p and q must be non-negative, non-zero vectors of one shape, "
+            f"got {p.shape} and {q.shape}"
+        )
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2
+
+    def kl(a, b):  # KL(a || b) with 0 log 0 = 0; b > 0 wherever a > 0 since b = m
+        mask = a > 0
+        return float(np.sum(a[mask] * np.log(a[mask] / b[mask])))
+
+    return 0.5 * kl(p, m) + 0.5 * kl(q, m)
+
+
+def wasserstein_1d(u, v) -> float:
+    """Earth mover's (1-Wasserstein) distance between the empirical distributions of two 1-D
+    samples: the area between their cumulative distribution functions, ∫ |F_u(t) - F_v(t)| dt.
+
+    Args:
+        u, v: 1-D arrays of samples (any lengths ≥ 1), in some unit.
+
+    Returns:
+        The distance, in the unit of the samples.
+
+    Raises:
+        ValueError: for empty or non 1-D input.
+
+    Source: Villani (2008); used as the GAN objective by Arjovsky et al. (2017).
+    Introduced in chapter 17.
+    """
+    u, v = np.asarray(u, np.float64), np.asarray(v, np.float64)
+    if u.ndim != 1 or v.ndim != 1 or len(u) == 0 or len(v) == 0:
+        raise ValueError(
+            f"u and v must be non-empty 1-D arrays, got shapes {u.shape} and {v.shape}"
+        )
+    grid = np.sort(np.concatenate([u, v]))  # every point where a CDF can jump
+    cdf_u = np.searchsorted(np.sort(u), grid[:-1], side="right") / len(u)
+    cdf_v = np.searchsorted(np.sort(v), grid[:-1], side="right") / len(v)
+    return float(np.sum(np.abs(cdf_u - cdf_v) * np.diff(grid)))
+
+
+# --------------------------------------------------------------------------- Lipschitz constraints
+
+
+def gradient_penalty(
+    critic: nn.Module,
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    y=None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """WGAN-GP's penalty E[(|∇_x D(x̂)| - 1)²] at random points x̂ between real and fake samples.
+
+    Args:
+        critic: maps a batch (and optional class labels y) to scores (B,) or (B, 1).
+        real, fake: batches of one shape (B, ...).
+        y: class labels (B,) passed to the critic, or None.
+        generator: for the random interpolation weights.
+
+    Returns:
+        A scalar tensor, differentiable with respect to the critic's parameters.
+
+    Raises:
+        ValueError: if real and fake differ in shape.
+
+    Source: Gulrajani et al. (2017), algorithm 1. Introduced in chapter 17.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(
+            f"real and fake must have one shape, got {tuple(real.shape)} and {tuple(fake.shape)}"
+        )
+    B = real.shape[0]
+    alpha = torch.rand((B,) + (1,) * (real.ndim - 1), generator=generator).to(
+        real.device
+    )  # (B, 1, ...)
+    x_hat = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
+    scores = critic(x_hat) if y is None else critic(x_hat, y)
+    (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # (B, ...)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def spectral_norm_estimate(
+    W: torch.Tensor,
+    num_iters: int = 20,
+    u: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+):
+    """Largest singular value of a matrix by power iteration, as spectral normalization uses it.
+
+    Repeats v = Wᵀu / |Wᵀu|, u = W v / |W v|; then σ ≈ uᵀ W v. Spectral normalization divides
+    each weight matrix by σ so that its layer is 1-Lipschitz.
+
+    Args:
+        W: shape (out, in).
+        num_iters: power iterations (≥ 1).
+        u: starting left vector (out,), random if omitted.
+        generator: for the random start.
+
+    Returns:
+        ``(sigma, u, v)``: the estimate (a 0-d tensor) and the final vectors (out,), (in,).
+
+    Raises:
+        ValueError: unless W is 2-D and num_iters ≥ 1.
+
+    Source: Miyato et al. (2018), algorithm 1. Introduced in chapter 17.
+    """
+    if W.ndim != 2 or num_iters < 1:
+        raise ValueError(
+            f"W must be 2-D and num_iters >= 1, got shape {tuple(W.shape)} and {num_iters}"
+        )
+    with torch.no_grad():
+        if u is None:
+            u = torch.randn(W.shape[0], generator=generator, dtype=W.dtype).to(W.device)
+        u = u / u.norm()
+        for _ in range(num_iters):
+            v = W.T @ u  # (in,)
+            v = v / v.norm()
+            u = W @ v  # (out,)
+            u = u / u.norm()
+    return u @ W @ v, u, v
+
+
+# --------------------------------------------------------------------------- networks and training
+
+
+class MLP(nn.Module):
+    """A fully connected network for generators, discriminators and critics.
+
+    Input (B, ...) is flattened to (B, in_dim); with ``num_classes > 0`` the one-hot class
+    (the *condition* of a conditional GAN) is concatenated to it. The output (B, out_dim) is
+    reshaped to (B, *out_shape) when ``out_shape`` is given.
+
+    Args:
+        in_dim: input size (after flattening).
+        out_dim: output size.
+        hidden: width of each hidden layer.
+        num_layers: number of hidden layers (≥ 1).
+        num_classes: size of the one-hot condition, 0 for none.
+        batch_norm: batch normalization after each hidden linear layer (generators).
+        spectral_norm: spectral normalization of every linear layer (discriminators), with
+            :func:`torch.nn.utils.parametrizations.spectral_norm`.
+        leaky: LeakyReLU(0.2) instead of ReLU.
+        dropout: dropout probability after each hidden layer, in [0, 1) (discriminators).
+        out_activation: ``None``, ``"tanh"`` (images in [-1, 1]) or ``"sigmoid"``.
+        out_shape: shape of one output, e.g. (1, 14, 14).
+
+    Raises:
+        ValueError: for non-positive sizes, an unknown activation or an out_shape whose size
+            is not out_dim.
+
+    Introduced in chapter 17.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        hidden: int = 128,
+        num_layers: int = 2,
+        *,
+        num_classes: int = 0,
+        batch_norm: bool = False,
+        spectral_norm: bool = False,
+        leaky: bool = False,
+        dropout: float = 0.0,
+        out_activation: str | None = None,
+        out_shape: tuple[int, ...] | None = None,
+    ):
+        super().__init__()
+        if min(in_dim, out_dim, hidden, num_layers) < 1 or num_classes < 0:
+            raise ValueError(
+                f"sizes must be positive, got in_dim={in_dim}, out_dim={out_dim}, "
+                f"hidden={hidden}, num_layers={num_layers}, num_classes={num_classes}"
+            )
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if out_activation not in (None, "tanh", "sigmoid"):
+            raise ValueError(
+                f"out_activation must be None, 'tanh' or 'sigmoid', got {out_activation!r}"
+            )
+        if out_shape is not None and math.prod(out_shape) != out_dim:
+            raise ValueError(f"out_shape {out_shape} does not hold out_dim={out_dim} numbers")
+        self.num_classes, self.out_shape = num_classes, out_shape
+
+        def linear(a, b):
+            layer = nn.Linear(a, b)
+            return nn.utils.parametrizations.spectral_norm(layer) if spectral_norm else layer
+
+        layers, d = [], in_dim + num_classes
+        for _ in range(num_layers):
+            layers.append(linear(d, hidden))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(hidden))
+            layers.append(nn.LeakyReLU(0.2) if leaky else nn.ReLU())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            d = hidden
+        layers.append(linear(d, out_dim))
+        if out_activation == "tanh":
+            layers.append(nn.Tanh())
+        elif out_activation == "sigmoid":
+            layers.append(nn.Sigmoid())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        h = x.flatten(1)  # (B, in_dim)
+        if self.num_classes:
+            if y is None:
+                raise ValueError(
+                    "this network is conditional: pass the class labels y of shape (B,)"
+                )
+            h = torch.cat([h, F.one_hot(y, self.num_classes).to(h.dtype)], dim=1)  # (B, in_dim + C)
+        out = self.net(h)  # (B, out_dim)
+        return out.view(-1, *self.out_shape) if self.out_shape is not None else out
+
+
+@dataclasses.dataclass
+class GANConfig:
+    """Settings of :func:`train_gan`."""
+
+    num_steps: int = 2000  # generator updates
+    batch_size: int = 128  # real and generated samples per update
+    z_dim: int = 2  # size of the generator's input noise z ~ N(0, I)
+    lr_g: float = 1e-3  # Adam learning rate of the generator
+    lr_d: float = 1e-3  # Adam learning rate of the discriminator / critic
+    betas: tuple[float, float] = (
+        0.5,
+        0.999,
+    )  # Adam's momentum coefficients (β1 = 0.5 is common for GANs)
+    loss: str = "gan"  # "gan" (non-saturating) or "wgan-gp"
+    gp_weight: float = 10.0  # λ of the gradient penalty (wgan-gp only)
+    d_steps: int = 1  # discriminator updates per generator update
+    num_classes: int = 0  # > 0: conditional GAN; fake labels are drawn uniformly
+    seed: int = 0  # seeds noise, labels and interpolation weights (not the initialization)
+
+
+@dataclasses.dataclass
+class GANHistory:
+    """Per-step losses of :func:`train_gan` and the wall-clock seconds of the run."""
+
+    d_loss: list[float] = dataclasses.field(default_factory=list)
+    g_loss: list[float] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+
+def train_gan(
+    G: nn.Module,
+    D: nn.Module,
+    sample_real: Callable,
+    config: GANConfig | None = None,
+    *,
+    callback: Callable[[int, nn.Module, nn.Module], None] | None = None,
+    callback_every: int = 0,
+    device: torch.device | None = None,
+    desc: str = "GAN",
+) -> GANHistory:
+    """Train a GAN by the alternating algorithm, in place.
+
+    Each step: ``d_steps`` times, draw real samples and z, and update D on
+    :func:`discriminator_loss` (or, for ``"wgan-gp"``, :func:`critic_loss` plus λ times
+    :func:`gradient_penalty`) with G fixed; then draw z and update G on :func:`generator_loss`
+    with D fixed.
+
+    Args:
+        G: maps z (B, z_dim) (and labels (B,) when conditional) to samples.
+        D: maps samples (and labels) to logits or critic scores, (B,) or (B, 1).
+        sample_real: ``sample_real(batch_size, generator)`` returns real samples (B, ...), or
+            ``(X, y)`` with class labels when ``config.num_classes > 0``.
+        config: a :class:`GANConfig`.
+        callback: called as ``callback(step, G, D)`` at step 0 and every ``callback_every``
+            steps (with G in eval mode, under ``torch.no_grad()``), e.g. to keep snapshots.
+        callback_every: period of the callback in generator steps; 0 means only at the end.
+        device: where to train (the book's device by default).
+        desc: label of the progress bar.
+
+    Returns:
+        A :class:`GANHistory` (D's loss is the critic loss plus penalty for WGAN-GP).
+
+    Raises:
+        ValueError: for an unknown loss, non-positive step counts, or a conditional WGAN-GP
+            (not implemented).
+
+    Source: Goodfellow et al. (2014), algorithm 1; Gulrajani et al. (2017), algorithm 1.
+    Introduced in chapter 17.
+    """
+    config = config or GANConfig()
+    if config.loss not in ("gan", "wgan-gp"):
+        raise ValueError(f"loss must be 'gan' or 'wgan-gp', got {config.loss!r}")
+    if config.num_steps < 1 or config.d_steps < 1 or config.batch_size < 1:
+        raise ValueError(f"num_steps, d_steps and batch_size must be positive, got {config}")
+    if config.loss == "wgan-gp" and config.num_classes > 0:
+        raise ValueError(
+            "the conditional WGAN-GP is not implemented; use loss='gan' with num_classes > 0"
+        )
+    device = device or default_device()
+    G.to(device), D.to(device)
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas)
+    rng = torch.Generator().manual_seed(config.seed)
+    conditional = config.num_classes > 0
+    B = config.batch_size
+
+    def fake_batch():
+        z = torch.randn(B, config.z_dim, generator=rng).to(device)  # (B, z_dim)
+        if not conditional:
+            return G(z), None
+        y = torch.randint(config.num_classes, (B,), generator=rng).to(device)  # (B,)
+        return G(z, y), y
+
+    def score(net, x, y):
+        return (net(x) if y is None else net(x, y)).reshape(-1)  # (B,)
+
+    def snapshot(step):
+        if callback is not None:
+            G.eval()
+            with torch.no_grad():
+                callback(step, G, D)
+            G.train()
+
+    history = GANHistory()
+    start = time.perf_counter()
+    snapshot(0)
+    for step in tqdm(range(1, config.num_steps + 1), desc=desc, unit="step", leave=False):
+        for _ in range(config.d_steps):
+            real = sample_real(B, rng)
+            x_real, y_real = real if conditional else (real, None)
+            x_real = x_real.to(device)
+            y_real = y_real.to(device) if conditional else None
+            with torch.no_grad():
+                x_fake, y_fake = fake_batch()
+            if config.loss == "gan":
+                loss_d = discriminator_loss(score(D, x_real, y_real), score(D, x_fake, y_fake))
+            else:
+                loss_d = critic_loss(
+                    score(D, x_real, None), score(D, x_fake, None)
+                ) + config.gp_weight * gradient_penalty(D, x_real, x_fake, generator=rng)
+            opt_d.zero_grad()
+            loss_d.backward()
+            opt_d.step()
+        x_fake, y_fake = fake_batch()
+        kind = "non-saturating" if config.loss == "gan" else "wasserstein"
+        loss_g = generator_loss(score(D, x_fake, y_fake), kind)
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        history.d_loss.append(loss_d.item())
+        history.g_loss.append(loss_g.item())
+        if callback_every and step % callback_every == 0:
+            snapshot(step)
+    if not callback_every:
+        snapshot(config.num_steps)
+    G.eval()
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+# --------------------------------------------------------------------------- latent space, cycles
+
+
+def interpolate_latents(
+    z0: torch.Tensor, z1: torch.Tensor, num: int, method: str = "linear"
+) -> torch.Tensor:
+    """Points between two latent vectors, endpoints included.
+
+    Args:
+        z0, z1: shape (z_dim,).
+        num: number of points (≥ 2).
+        method: ``"linear"``: (1 - t) z0 + t z1; ``"slerp"``: along the great circle between
+            the directions of z0 and z1 with the norm interpolated linearly, which keeps the
+            points at norms typical of a Gaussian in many dimensions.
+
+    Returns:
+        Shape (num, z_dim).
+
+    Raises:
+        ValueError: for different shapes, num < 2 or an unknown method.
+
+    Source: White (2016), Sampling generative networks. Introduced in chapter 17.
+    """
+    if z0.shape != z1.shape or z0.ndim != 1 or num < 2:
+        raise ValueError(
+            "need z0, z1 of one shape (z_dim,) and num >= 2, "
+            f"got {tuple(z0.shape)}, {tuple(z1.shape)}, {num}"
+        )
+    t = torch.linspace(0, 1, num, dtype=z0.dtype, device=z0.device)[:, None]  # (num, 1)
+    if method == "linear":
+        return (1 - t) * z0 + t * z1
+    if method != "slerp":
+        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
+    n0, n1 = z0.norm(), z1.norm()
+    u0, u1 = z0 / n0, z1 / n1
+    omega = torch.arccos(torch.clamp(u0 @ u1, -1.0, 1.0))
+    if omega.abs() < 1e-6:  # same direction: slerp is linear
+        return (1 - t) * z0 + t * z1
+    direction = (torch.sin((1 - t) * omega) * u0 + torch.sin(t * omega) * u1) / torch.sin(omega)
+    return direction * ((1 - t) * n0 + t * n1)
+
+
+def cycle_consistency_loss(x: torch.Tensor, x_reconstructed: torch.Tensor) -> torch.Tensor:
+    """Cycle GAN's reconstruction term: mean |x - F(G(x))| (the L1 norm, averaged).
+
+    Raises:
+        ValueError: if the shapes differ.
+
+    Source: Zhu et al. (2017), equation 2. Introduced in chapter 17.
+    """
+    if x.shape != x_reconstructed.shape:
+        raise ValueError(
+            "x and its reconstruction differ in shape: "
+            f"{tuple(x.shape)} and {tuple(x_reconstructed.shape)}"
+        )
+    return (x - x_reconstructed).abs().mean()

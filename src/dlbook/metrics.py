@@ -1,0 +1,332 @@
+"""Scores for generators and detectors: ROC curve and AUC, Fréchet distance, class statistics.
+
+Two chapters need numbers that say how good something is without a single "correct answer"
+per example:
+
+* the GAN chapter scores a generator by the classes a trained classifier sees in its samples
+  (:func:`class_histogram`, :func:`entropy`, :func:`inception_score`) and by how far the
+  classifier's features of generated images lie from those of real ones
+  (:func:`frechet_distance`, the idea behind the FID of Heusel et al., 2017);
+* the auto-encoder chapter scores anomaly detectors by their ROC curve and the area under it
+  (:func:`roc_curve`, :func:`roc_auc`), and by classifier confidence
+  (:func:`max_softmax_probability`, :func:`softmax_entropy`).
+
+Everything is written from the definitions with NumPy or PyTorch; the tests compare each
+function with scikit-learn or SciPy.
+
+Introduced in chapter 17 (Generative adversarial networks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = [
+    "roc_curve",
+    "roc_auc",
+    "auc_by_ranks",
+    "mean_and_covariance",
+    "frechet_distance",
+    "classifier_features",
+    "class_histogram",
+    "entropy",
+    "inception_score",
+    "max_softmax_probability",
+    "softmax_entropy",
+]
+
+
+# --------------------------------------------------------------------------- ROC and AUC
+
+
+def _check_scores(scores, labels) -> tuple[np.ndarray, np.ndarray]:
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels)
+    if scores.ndim != 1 or labels.shape != scores.shape or len(scores) == 0:
+        raise ValueError(
+            f"expected scores and labels of one shape (N,), got {scores.shape} and {labels.shape}"
+        )
+    if not np.all(np.isin(labels, (0, 1))):
+        raise ValueError(
+            f"labels must be 0 (normal) or 1 (anomaly), got values {np.unique(labels)[:5]}"
+        )
+    labels = labels.astype(np.int64)
+    if labels.min() == labels.max():
+        raise ValueError("labels hold a single class; an ROC curve needs both 0 and 1")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("scores must be finite")
+    return scores, labels
+
+
+def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The receiver operating characteristic of a detector that flags high scores.
+
+    Every threshold t flags the examples with ``score >= t`` as positive (anomalous). Sweeping
+    t from above the largest score down to the smallest traces the curve from (0, 0) to (1, 1).
+    Tied scores move together, so each distinct score is one point.
+
+    Args:
+        scores: shape (N,), larger means "more anomalous" (any real unit).
+        labels: shape (N,), 1 for a positive (anomaly), 0 for a negative (normal).
+
+    Returns:
+        ``(fpr, tpr, thresholds)``, each of shape (K + 1,) for K distinct scores: the false
+        positive rate FP / negatives, the true positive rate TP / positives, and the threshold
+        (``+inf`` first, for the point (0, 0)), thresholds decreasing.
+
+    Raises:
+        ValueError: for mismatched or empty shapes, labels other than 0/1, a single class, or
+            non-finite scores.
+
+    Source: Fawcett (2006), An introduction to ROC analysis. Introduced in chapter 18.
+    """
+    scores, labels = _check_scores(scores, labels)
+    order = np.argsort(-scores, kind="mergesort")  # (N,) descending
+    s, y = scores[order], labels[order]
+    tp = np.cumsum(y)  # true positives when the first i+1 examples are flagged
+    fp = np.cumsum(1 - y)
+    last_of_tie = np.r_[s[1:] != s[:-1], True]  # keep one point per distinct score
+    tpr = np.r_[0.0, tp[last_of_tie] / tp[-1]]
+    fpr = np.r_[0.0, fp[last_of_tie] / fp[-1]]
+    thresholds = np.r_[np.inf, s[last_of_tie]]
+    return fpr, tpr, thresholds
+
+
+def roc_auc(scores, labels) -> float:
+    """Area under the ROC curve by the trapezoidal rule (0.5 = chance, 1 = perfect).
+
+    Args and Raises: as :func:`roc_curve`.
+
+    Returns:
+        The area, a float in [0, 1].
+
+    Introduced in chapter 18.
+    """
+    fpr, tpr, _ = roc_curve(scores, labels)
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+
+
+def auc_by_ranks(scores, labels) -> float:
+    """The same area read as a probability: P(score of a random positive > that of a random
+    negative), ties counting one half (the Mann-Whitney U statistic divided by P·N).
+
+    Compares every positive with every negative, so it needs memory P × N: for checking.
+
+    Args and Raises: as :func:`roc_curve`.
+
+    Introduced in chapter 18.
+    """
+    scores, labels = _check_scores(scores, labels)
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    diff = pos[:, None] - neg[None, :]  # (P, N)
+    return float(np.mean((diff > 0) + 0.5 * (diff == 0)))
+
+
+# --------------------------------------------------------------------------- Fréchet distance
+
+
+def mean_and_covariance(features) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (D,) and unbiased covariance (D, D) of features of shape (N, D), in float64.
+
+    Raises:
+        ValueError: unless features is 2-D with at least two rows.
+
+    Introduced in chapter 17.
+    """
+    if isinstance(features, torch.Tensor):
+        features = features.detach().cpu().numpy()
+    F = np.asarray(features, dtype=np.float64)
+    if F.ndim != 2 or F.shape[0] < 2:
+        raise ValueError(f"features must have shape (N, D) with N >= 2, got {F.shape}")
+    mu = F.mean(axis=0)  # (D,)
+    centered = F - mu  # (N, D)
+    return mu, centered.T @ centered / (F.shape[0] - 1)
+
+
+def _sqrt_psd(S: np.ndarray) -> np.ndarray:
+    """Square root of a symmetric positive semi-definite matrix by its eigendecomposition."""
+    eigenvalues, V = np.linalg.eigh(S)
+    return (V * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ V.T
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
+    """Squared Fréchet (2-Wasserstein) distance between two Gaussians N(mu1, S1), N(mu2, S2):
+
+    ``|mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1^(1/2) S2 S1^(1/2))^(1/2))``.
+
+    The matrix ``S1^(1/2) S2 S1^(1/2)`` is symmetric positive semi-definite and has the same
+    eigenvalues as ``S1 S2``, so the trace of its square root equals ``Tr((S1 S2)^(1/2))``
+    of the usual formula, without a square root of a non-symmetric matrix.
+
+    Args:
+        mu1, mu2: means, shape (D,).
+        sigma1, sigma2: covariances, shape (D, D), symmetric positive semi-definite.
+
+    Returns:
+        The distance, in squared feature units (a float >= 0 up to rounding).
+
+    Raises:
+        ValueError: for inconsistent shapes.
+
+    Source: Dowson and Landau (1982); used on Inception features as the FID by Heusel et al.
+    (2017). Introduced in chapter 17.
+    """
+    mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
+    sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
+    D = mu1.shape[0] if mu1.ndim == 1 else -1
+    if mu1.ndim != 1 or mu2.shape != (D,) or sigma1.shape != (D, D) or sigma2.shape != (D, D):
+        raise ValueError(
+            f"expected means (D,) and covariances (D, D); got {mu1.shape}, {sigma1.shape}, "
+            f"{mu2.shape}, {sigma2.shape}"
+        )
+    root1 = _sqrt_psd(sigma1)  # (D, D)
+    middle = root1 @ sigma2 @ root1  # (D, D), symmetric PSD
+    middle = (middle + middle.T) / 2  # remove rounding asymmetry
+    trace_cross = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh(middle), 0.0, None)))
+    return float(np.sum((mu1 - mu2) ** 2) + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_cross)
+
+
+@torch.no_grad()
+def classifier_features(
+    net: nn.Sequential, X: torch.Tensor, *, batch_size: int = 1000
+) -> torch.Tensor:
+    """Activations of the layer before the last of a sequential classifier (its penultimate
+    features), for every row of X, in eval mode.
+
+    Args:
+        net: an :class:`torch.nn.Sequential` whose last module maps features to logits
+            (the book's :func:`dlbook.models.digit_cnn`: 128 features).
+        X: inputs of shape (N, ...) the network accepts, e.g. (N, 1, 28, 28).
+        batch_size: rows per forward pass.
+
+    Returns:
+        Shape (N, D), float32, on the CPU.
+
+    Raises:
+        ValueError: if net is not sequential.
+
+    Introduced in chapter 17.
+    """
+    if not isinstance(net, nn.Sequential) or len(net) < 2:
+        raise ValueError(
+            f"net must be an nn.Sequential of at least two modules, got {type(net).__name__}"
+        )
+    body = net[:-1]
+    device = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    out = [
+        body(X[i : i + batch_size].to(device)).float().cpu() for i in range(0, len(X), batch_size)
+    ]
+    net.train(was_training)
+    return torch.cat(out)
+
+
+# --------------------------------------------------------------------------- class statistics
+
+
+def class_histogram(predicted, num_classes: int) -> np.ndarray:
+    """Fraction of examples predicted as each class, shape (num_classes,), summing to 1.
+
+    Args:
+        predicted: class indices, shape (N,), integers in [0, num_classes).
+
+    Raises:
+        ValueError: for an empty input or indices out of range.
+
+    Introduced in chapter 17.
+    """
+    predicted = np.asarray(predicted.cpu() if isinstance(predicted, torch.Tensor) else predicted)
+    if predicted.ndim != 1 or len(predicted) == 0:
+        raise ValueError(f"predicted must have shape (N,) with N >= 1, got {predicted.shape}")
+    if predicted.min() < 0 or predicted.max() >= num_classes:
+        raise ValueError(
+            f"class indices must be in [0, {num_classes}), got {predicted.min()}..{predicted.max()}"
+        )
+    return np.bincount(predicted, minlength=num_classes) / len(predicted)
+
+
+def entropy(p, axis: int = -1) -> np.ndarray | float:
+    """Shannon entropy -Σ p log p in nats along ``axis`` (0 log 0 = 0).
+
+    Args:
+        p: probabilities (non-negative, summing to 1 along ``axis``), any shape.
+
+    Returns:
+        An array with ``axis`` removed (a float for a 1-D input). Its maximum, for K classes, is
+        log K (the uniform distribution).
+
+    Raises:
+        ValueError: for negative entries or rows that do not sum to 1 (within 1e-6).
+
+    Introduced in chapter 17.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    if np.any(p < 0) or not np.allclose(p.sum(axis=axis), 1.0, atol=1e-6):
+        raise ValueError("p must be non-negative and sum to 1 along the axis")
+    terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    out = -terms.sum(axis=axis) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def inception_score(probs) -> float:
+    """exp(E_x KL(p(y|x) || p(y))): high when each sample is classified confidently (sharp
+    p(y|x)) and the samples cover the classes evenly (flat p(y)). Between 1 and K.
+
+    Args:
+        probs: class probabilities of N samples, shape (N, K), rows summing to 1.
+
+    Raises:
+        ValueError: for a shape other than (N, K) or rows that are not distributions.
+
+    Source: Salimans et al. (2016), here with the book's digit classifier in place of
+    Inception. Introduced in chapter 17.
+    """
+    probs = np.asarray(probs.cpu() if isinstance(probs, torch.Tensor) else probs, dtype=np.float64)
+    if probs.ndim != 2:
+        raise ValueError(f"probs must have shape (N, K), got {probs.shape}")
+    marginal = probs.mean(axis=0)  # (K,) p(y)
+    # E_x KL(p(y|x) || p(y)) = H(p(y)) - E_x H(p(y|x))
+    return float(np.exp(entropy(marginal) - np.mean(entropy(probs, axis=1))))
+
+
+def max_softmax_probability(logits: torch.Tensor) -> torch.Tensor:
+    """Confidence of a classifier: the largest softmax probability per row.
+
+    Args:
+        logits: shape (N, K).
+
+    Returns:
+        Shape (N,), values in [1/K, 1]. A low value suggests an input unlike the training data.
+
+    Raises:
+        ValueError: unless logits are 2-D.
+
+    Source: Hendrycks and Gimpel (2017). Introduced in chapter 18.
+    """
+    if logits.ndim != 2:
+        raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")
+    return torch.softmax(logits, dim=1).max(dim=1).values
+
+
+def softmax_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy (nats) of the softmax distribution per row, computed stably from logits:
+    H = logsumexp(a) - Σ softmax(a) · a.
+
+    Args:
+        logits: shape (N, K).
+
+    Returns:
+        Shape (N,), values in [0, log K]. A high value means the classifier hesitates.
+
+    Raises:
+        ValueError: unless logits are 2-D.
+
+    Introduced in chapter 18.
+    """
+    if logits.ndim != 2:
+        raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")
+    p = torch.softmax(logits, dim=1)  # (N, K)
+    return torch.logsumexp(logits, dim=1) - (p * logits).sum(dim=1)
