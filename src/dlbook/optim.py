@@ -304,7 +304,8 @@ def clip_grad_norm_(params, max_norm: float, eps: float = 1e-6) -> torch.Tensor:
     grads = _grads(params)
     if not grads:
         return torch.tensor(0.0)
-    total = torch.sqrt(sum((g.double() ** 2).sum() for g in grads)).to(grads[0].dtype)
+    acc = torch.float32 if grads[0].device.type == "mps" else torch.float64  # MPS has no float64
+    total = torch.sqrt(sum((g.to(acc) ** 2).sum() for g in grads)).to(grads[0].dtype)
     factor = torch.clamp(max_norm / (total + eps), max=1.0)
     for g in grads:
         g.mul_(factor)

@@ -10,10 +10,10 @@ and in the layout PyTorch uses (``weight_ih_l0``, gate order ``i, f, g, o`` for 
 weights of :class:`torch.nn.LSTM` into ours and the two can be compared number for number.
 
 It also holds the tools of the chapter's experiments: :func:`input_gradient_norms` (how much
-the last output depends on each earlier input: vanishing and exploding gradients),
-:func:`clip_grad_norm` (gradient clipping), and a character-level language model
-(:class:`CharVocab`, :class:`CharLanguageModel`, :func:`char_batches`,
-:func:`train_char_model`, :func:`sample_text`).
+the last output depends on each earlier input: vanishing and exploding gradients) and a
+character-level language model (:class:`CharVocab`, :class:`CharLanguageModel`,
+:func:`char_batches`, :func:`train_char_model`, :func:`sample_text`), trained with the gradient
+clipping of :func:`dlbook.optim.clip_grad_norm_` (chapter 11).
 
 Sources: Elman (1990); Hochreiter and Schmidhuber (1997) and Gers et al. (2000) for the LSTM
 with a forget gate; Cho et al. (2014) for the GRU; Pascanu et al. (2013) for clipping; the
@@ -32,6 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .optim import clip_grad_norm_
+
 __all__ = [
     "rnn_step",
     "lstm_step",
@@ -41,7 +43,6 @@ __all__ = [
     "LSTM",
     "GRU",
     "input_gradient_norms",
-    "clip_grad_norm",
     "CharVocab",
     "CharLanguageModel",
     "char_batches",
@@ -333,40 +334,6 @@ def input_gradient_norms(net, X) -> torch.Tensor:
     return grad.norm(dim=2).mean(dim=0).detach()
 
 
-def clip_grad_norm(parameters, max_norm: float) -> float:
-    """Rescale the gradients so that their joint L2 norm is at most ``max_norm``, in place.
-
-    With :math:`g` all gradients as one vector, :math:`g \\leftarrow g \\cdot
-    \\min(1, \\text{max\\_norm} / (\\lVert g \\rVert + 10^{-6}))`: the direction is kept, only
-    the length is capped. Same rule as :func:`torch.nn.utils.clip_grad_norm_`.
-
-    Args:
-        parameters: an iterable of tensors; those without a gradient are skipped.
-        max_norm: the largest allowed norm, > 0.
-
-    Returns:
-        The norm of the gradients *before* clipping (a float).
-
-    Raises:
-        ValueError: if ``max_norm`` is not positive.
-
-    Source: Pascanu et al. (2013). Introduced in chapter 14.
-    """
-    if not max_norm > 0:
-        raise ValueError(f"max_norm must be positive, got {max_norm!r}")
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        return 0.0
-    total = torch.sqrt(sum((g.detach() ** 2).sum() for g in grads))
-    scale = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-    for g in grads:
-        g.detach().mul_(scale)
-    return total.item()
-
-
-# ----------------------------------------------------------------------- character language model
-
-
 class CharVocab:
     """The characters of a text, numbered in sorted order.
 
@@ -492,8 +459,8 @@ def train_char_model(net, ids, *, num_steps, batch_size=32, seq_len=64, lr=3e-3,
     Each step draws ``batch_size`` windows (:func:`char_batches`), computes the cross-entropy of
     every next-character prediction, backpropagates through time over the ``seq_len`` steps of
     the window (truncated BPTT: every window starts from a zero state), clips the gradient norm
-    to ``max_norm`` with :func:`clip_grad_norm` and updates. The learning rate decays linearly
-    to a tenth of ``lr`` over the run.
+    to ``max_norm`` with :func:`dlbook.optim.clip_grad_norm_` and updates. The learning rate
+    decays linearly to a tenth of ``lr`` over the run.
 
     Returns:
         ``(losses, grad_norms, seconds)``: per-step training loss (nats per character) and
@@ -515,7 +482,7 @@ def train_char_model(net, ids, *, num_steps, batch_size=32, seq_len=64, lr=3e-3,
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         optimizer.zero_grad()
         loss.backward()
-        norms.append(clip_grad_norm(net.parameters(), max_norm))
+        norms.append(clip_grad_norm_(net.parameters(), max_norm).item())
         optimizer.step()
         schedule.step()
         losses.append(loss.item())
