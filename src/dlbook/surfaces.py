@@ -263,7 +263,7 @@ def linear_model_hessian(X, bias: bool = True) -> np.ndarray:
         ValueError: if X is not 1-D or 2-D with at least one row.
 
     Source: the notes' "Batch normalization" motivation (features on different scales give an
-    error surface with very different slopes in different directions). Introduced in chapter 3.
+    error surface with very different slopes in different directions). Introduced in chapter 1.
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:
