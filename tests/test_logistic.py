@@ -28,18 +28,18 @@ def test_losses_match_torch(xy, w, b):
     z = torch.tensor(w * x + b)
     ce = F.binary_cross_entropy_with_logits(z, torch.tensor(y)).item()
     mse = F.mse_loss(torch.sigmoid(z), torch.tensor(y)).item()
-    assert logistic.logistic_unit_loss(w, b, x, y, "ce") == pytest.approx(ce, rel=1e-12)
+    assert logistic.logistic_unit_loss(w, b, x, y, "cross_entropy") == pytest.approx(ce, rel=1e-12)
     assert logistic.logistic_unit_loss(w, b, x, y, "mse") == pytest.approx(mse, rel=1e-12)
 
 
-@pytest.mark.parametrize("loss", ["ce", "mse"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
 @pytest.mark.parametrize("w, b", [(0.7, -0.2), (-8.0, 6.0), (3.0, 1.0)])
 def test_hand_gradient_matches_autograd(xy, loss, w, b):
     x, y = xy
     wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
     bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
     z = wt * torch.tensor(x) + bt
-    if loss == "ce":
+    if loss == "cross_entropy":
         value = F.binary_cross_entropy_with_logits(z, torch.tensor(y))
     else:
         value = F.mse_loss(torch.sigmoid(z), torch.tensor(y))
@@ -49,7 +49,7 @@ def test_hand_gradient_matches_autograd(xy, loss, w, b):
     np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-15)
 
 
-@pytest.mark.parametrize("loss", ["ce", "mse"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
 def test_grid_evaluation_equals_a_loop(xy, loss):
     x, y = xy
     W, B = np.meshgrid(np.linspace(-3, 3, 5), np.linspace(-2, 2, 4))
@@ -65,7 +65,7 @@ def test_squared_error_gradient_vanishes_when_confidently_wrong():
     """One example with label 1 and score z = -12: the cross-entropy still pulls with slope ≈ -1,
     the squared error's slope is ≈ 2 σ(z) ≈ 1e-5 in size."""
     x, y = np.array([1.0]), np.array([1.0])
-    g_ce = logistic.logistic_unit_grad(0.0, -12.0, x, y, "ce")
+    g_ce = logistic.logistic_unit_grad(0.0, -12.0, x, y, "cross_entropy")
     g_mse = logistic.logistic_unit_grad(0.0, -12.0, x, y, "mse")
     assert g_ce[1] == pytest.approx(-1.0, abs=1e-5)
     assert abs(g_mse[1]) < 1e-4

@@ -23,7 +23,7 @@ def test_sigmoid_is_stable_and_matches_torch():
     np.testing.assert_allclose(lr_mod.sigmoid(z), torch.sigmoid(torch.tensor(z)).numpy(), rtol=1e-12)
 
 
-@pytest.mark.parametrize("loss", ["cross_entropy", "square"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
 def test_loss_and_hand_gradient_match_torch(binary, loss):
     X, y = binary
     w0, b0 = np.array([0.2, -0.1, 0.4]), -0.3
@@ -54,7 +54,7 @@ def test_square_error_stalls_far_from_the_target(binary):
     X, y = binary
     w0 = -5 * np.array([1.0, -2.0, 0.5])  # confidently wrong
     ce = lr_mod.fit_logistic(X, y, lr=0.5, num_steps=200, loss="cross_entropy", w0=w0)
-    se = lr_mod.fit_logistic(X, y, lr=0.5, num_steps=200, loss="square", w0=w0)
+    se = lr_mod.fit_logistic(X, y, lr=0.5, num_steps=200, loss="mse", w0=w0)
     assert ce.accuracy(X, y) > 0.8 > se.accuracy(X, y)
 
 

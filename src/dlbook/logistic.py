@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .surfaces import _check_xy
+
 __all__ = ["sigmoid", "logistic_unit_loss", "logistic_unit_grad"]
 
-LOSSES = ("ce", "mse")
+LOSSES = ("cross_entropy", "mse")
 
 
 def sigmoid(z) -> np.ndarray:
@@ -45,13 +47,7 @@ def sigmoid(z) -> np.ndarray:
 
 
 def _check(x, y, loss) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if x.ndim != 1 or y.ndim != 1 or x.shape != y.shape or x.size == 0:
-        raise ValueError(
-            f"x and y must be non-empty 1-D arrays of the same length, got shapes {x.shape} "
-            f"and {y.shape}"
-        )
+    x, y = _check_xy(x, y)  # non-empty 1-D arrays of one length, as for the linear model
     if not np.all((y == 0) | (y == 1)):
         raise ValueError(f"labels y must be 0 or 1, got values {np.unique(y)[:5]}")
     if loss not in LOSSES:
@@ -59,7 +55,7 @@ def _check(x, y, loss) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def logistic_unit_loss(w, b, x, y, loss: str = "ce") -> np.ndarray:
+def logistic_unit_loss(w, b, x, y, loss: str = "cross_entropy") -> np.ndarray:
     """Loss of the logistic unit y_hat = σ(w x + b) on binary examples (x, y).
 
     ``w`` and ``b`` may be scalars or arrays of any broadcastable shape S (a grid of an error
@@ -70,7 +66,7 @@ def logistic_unit_loss(w, b, x, y, loss: str = "ce") -> np.ndarray:
         b: bias(es), shape S (no unit: a score).
         x: feature, shape (N,), float.
         y: labels, shape (N,), each 0 or 1.
-        loss: ``"ce"`` (cross-entropy, in nats) or ``"mse"`` (mean squared error between the
+        loss: ``"cross_entropy"`` (cross-entropy, in nats) or ``"mse"`` (mean squared error between the
             probability y_hat and the label, no unit).
 
     Returns:
@@ -87,13 +83,13 @@ def logistic_unit_loss(w, b, x, y, loss: str = "ce") -> np.ndarray:
     w = np.asarray(w, dtype=np.float64)[..., None]  # (*S, 1)
     b = np.asarray(b, dtype=np.float64)[..., None]  # (*S, 1)
     z = w * x + b  # (*S, N)
-    if loss == "ce":
+    if loss == "cross_entropy":
         # −[y log σ(z) + (1 − y) log(1 − σ(z))] = log(1 + e^z) − y z
         return np.mean(np.logaddexp(0.0, z) - y * z, axis=-1)
     return np.mean((sigmoid(z) - y) ** 2, axis=-1)
 
 
-def logistic_unit_grad(w: float, b: float, x, y, loss: str = "ce") -> np.ndarray:
+def logistic_unit_grad(w: float, b: float, x, y, loss: str = "cross_entropy") -> np.ndarray:
     """Gradient (∂L/∂w, ∂L/∂b) of :func:`logistic_unit_loss` at one point, by hand.
 
     With y_hat = σ(z), z = w x + b and σ'(z) = y_hat (1 − y_hat), the chain rule gives
@@ -114,5 +110,5 @@ def logistic_unit_grad(w: float, b: float, x, y, loss: str = "ce") -> np.ndarray
             f"w and b must be single numbers, got shapes {np.shape(w)} and {np.shape(b)}"
         )
     y_hat = sigmoid(w * x + b)  # (N,)
-    dz = y_hat - y if loss == "ce" else 2.0 * (y_hat - y) * y_hat * (1.0 - y_hat)  # (N,)
+    dz = y_hat - y if loss == "cross_entropy" else 2.0 * (y_hat - y) * y_hat * (1.0 - y_hat)  # (N,)
     return np.array([np.mean(dz * x), np.mean(dz)])

@@ -48,7 +48,7 @@ __all__ = [
     "fit_softmax",
 ]
 
-LOSSES = ("cross_entropy", "square")
+LOSSES = ("cross_entropy", "mse")
 
 
 def _check_binary(X, y) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +74,7 @@ def logistic_loss(w, b: float, X, y, loss: str = "cross_entropy") -> float:
         b: bias.
         X: features, shape (N, D).
         y: labels, shape (N,), 0 or 1.
-        loss: ``"cross_entropy"`` (in nats) or ``"square"`` (mean of (y_hat − y)²).
+        loss: ``"cross_entropy"`` (in nats) or ``"mse"`` (mean of (y_hat − y)²).
 
     Returns:
         The mean loss, a float.
@@ -87,7 +87,7 @@ def logistic_loss(w, b: float, X, y, loss: str = "cross_entropy") -> float:
     X, y = _check_binary(X, y)
     _check_loss(loss)
     z = X @ np.asarray(w, dtype=np.float64) + b  # (N,)
-    if loss == "square":
+    if loss == "mse":
         return float(np.mean((sigmoid(z) - y) ** 2))
     # −[y ln σ(z) + (1 − y) ln σ(−z)], with ln σ(z) = −log(1 + e^(−z)) computed stably
     return float(np.mean(y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)))
@@ -153,7 +153,7 @@ def fit_logistic(X, y, lr: float, num_steps: int, *, loss: str = "cross_entropy"
         y: labels, shape (N,), 0 or 1.
         lr: learning rate η > 0.
         num_steps: number of updates T ≥ 0.
-        loss: ``"cross_entropy"`` or ``"square"``.
+        loss: ``"cross_entropy"`` or ``"mse"``.
         w0: starting weights, shape (D,) (default zeros).
         b0: starting bias.
         record_steps: step numbers (0..T) at which to keep a copy of (w, b) in ``path``.
