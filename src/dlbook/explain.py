@@ -99,8 +99,9 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
     """
     was_training = net.training
     net.eval()
-    X = X.detach().clone().requires_grad_(True)
-    (grad,) = torch.autograd.grad(class_score(net, X, target, score).sum(), X)
+    with torch.enable_grad():  # also inside a caller's torch.no_grad()
+        X = X.detach().clone().requires_grad_(True)
+        (grad,) = torch.autograd.grad(class_score(net, X, target, score).sum(), X)
     net.train(was_training)
     return grad
 
