@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlbook import attacks
-from dlbook.train import TrainConfig
+from dlbook.train import TrainConfig, train_classifier
 
 
 def small_cnn(seed=0):
@@ -130,6 +130,30 @@ def test_training_step_without_adversarial_images_is_a_plain_step():
         for p in twin.parameters():
             p -= 0.1 * p.grad
     for p, q in zip(net.parameters(), twin.parameters()):
+        torch.testing.assert_close(p, q)
+
+
+def test_adversarial_batch_attacks_the_requested_fraction_within_the_budget():
+    net = small_cnn()
+    X, y = images(n=8)
+    X_mixed = attacks.adversarial_batch(net, X, y, 0.1, adv_fraction=0.25, generator=torch.Generator().manual_seed(0))
+    changed = (X_mixed != X).flatten(1).any(dim=1)
+    assert changed.tolist() == [True, True] + [False] * 6
+    assert attacks.linf_distance(X, X_mixed).max().item() <= 0.1 + 1e-12
+    with pytest.raises(ValueError, match="adv_fraction"):
+        attacks.adversarial_batch(net, X, y, 0.1, adv_fraction=-0.1)
+
+
+def test_identity_perturbation_leaves_train_classifier_unchanged():
+    X, y = images(n=32)
+    config = TrainConfig(num_epochs=2, batch_size=8, lr=1e-2, schedule="constant")
+    plain, hooked = small_cnn(), small_cnn()
+    seen = []
+    train_classifier(plain, X, y, config, device=torch.device("cpu"))
+    train_classifier(hooked, X, y, config, device=torch.device("cpu"),
+                     perturb=lambda xb, yb: seen.append(len(yb)) or xb)
+    assert seen == [8] * 8  # every batch, with its labels
+    for p, q in zip(plain.parameters(), hooked.parameters()):
         torch.testing.assert_close(p, q)
 
 

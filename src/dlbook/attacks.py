@@ -11,7 +11,7 @@ max_i |x_i − x⁰_i| ≤ ε and inside the valid pixel range [0, 1], that the 
 Both are *white-box* attacks: they need the gradient of the attacked network. A *black-box*
 attacker computes them on a proxy network instead and hopes that the adversarial image
 *transfers*; :func:`ensemble` averages several proxies, which transfers better (Liu et al.,
-2017). :func:`attack_success_rate` scores an attack. :func:`adversarial_training_step` and
+2017). :func:`attack_success_rate` scores an attack. :func:`adversarial_batch`, :func:`adversarial_training_step` and
 :func:`train_adversarially` retrain a network on its own adversarial images.
 
 Introduced in chapter 20 (Adversarial attacks).
@@ -19,19 +19,16 @@ Introduced in chapter 20 (Adversarial attacks).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from .runtime import device as default_device
-from .train import History, TrainConfig
+from .train import History, TrainConfig, train_classifier
 
 __all__ = ["fgsm", "pgd", "linf_distance", "attack_success_rate", "ensemble", "Ensemble",
-           "adversarial_training_step", "train_adversarially"]
+           "adversarial_batch", "adversarial_training_step", "train_adversarially"]
 
 
 def _check(X: torch.Tensor, y: torch.Tensor, eps: float) -> None:
@@ -194,32 +191,29 @@ def ensemble(models: list[nn.Module]) -> Ensemble:
     return Ensemble(models)
 
 
-def adversarial_training_step(net: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor,
-                              y: torch.Tensor, eps: float, adv_fraction: float = 0.5,
-                              alpha: float | None = None, generator: torch.Generator | None = None) -> float:
-    """One update on a batch in which a fraction of the images is replaced by attacks on them.
+def adversarial_batch(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float,
+                      adv_fraction: float = 0.5, alpha: float | None = None,
+                      generator: torch.Generator | None = None) -> torch.Tensor:
+    """A copy of the batch X in which the first ``adv_fraction`` of the images are attacked.
 
     The attack is FGSM from a random start inside the budget with step α (1.25 ε by default),
     computed on the current network: cheap (one extra gradient) and, thanks to the random
-    start, much more robust than plain FGSM training (Wong, Rice and Kolter, 2020). The
-    network is then trained, in train mode, on the mixed batch.
+    start, much more robust than plain FGSM training (Wong, Rice and Kolter, 2020).
 
     Args:
-        net: the classifier, trained in place.
-        optimizer: its optimizer.
+        net: the classifier being trained (its weights are not changed).
         X, y: a batch, shapes (B, C, H, W) in [0, 1] and (B,).
         eps: the budget ε the network should withstand.
         adv_fraction: fraction of the batch replaced by adversarial images, in [0, 1].
         alpha: FGSM step from the random start.
-        generator: CPU generator for the random start and the choice of images.
+        generator: CPU generator for the random start.
 
     Returns:
-        The batch loss (a float).
+        The mixed batch, same shape as X.
 
     Raises:
         ValueError: for mismatched shapes, ε outside [0, 1] or a fraction outside [0, 1].
 
-    Source: the adversarial training of Goodfellow et al. (2015) and Madry et al. (2018).
     Introduced in chapter 20.
     """
     _check(X, y, eps)
@@ -228,9 +222,31 @@ def adversarial_training_step(net: nn.Module, optimizer: torch.optim.Optimizer, 
     num_adv = round(adv_fraction * len(X))
     X_mixed = X.clone()
     if num_adv:
-        X_adv = pgd(net, X[:num_adv], y[:num_adv], eps, alpha=1.25 * eps if alpha is None else alpha,
-                    num_steps=1, random_start=True, generator=generator)
-        X_mixed[:num_adv] = X_adv
+        X_mixed[:num_adv] = pgd(net, X[:num_adv], y[:num_adv], eps, alpha=1.25 * eps if alpha is None else alpha,
+                                num_steps=1, random_start=True, generator=generator)
+    return X_mixed
+
+
+def adversarial_training_step(net: nn.Module, optimizer: torch.optim.Optimizer, X: torch.Tensor,
+                              y: torch.Tensor, eps: float, adv_fraction: float = 0.5,
+                              alpha: float | None = None, generator: torch.Generator | None = None) -> float:
+    """One update, in train mode, on a batch made by :func:`adversarial_batch`.
+
+    Args:
+        net: the classifier, trained in place.
+        optimizer: its optimizer.
+        X, y, eps, adv_fraction, alpha, generator: as in :func:`adversarial_batch`.
+
+    Returns:
+        The batch loss (a float).
+
+    Raises:
+        ValueError: as :func:`adversarial_batch`.
+
+    Source: the adversarial training of Goodfellow et al. (2015) and Madry et al. (2018).
+    Introduced in chapter 20.
+    """
+    X_mixed = adversarial_batch(net, X, y, eps, adv_fraction, alpha, generator)
     net.train()
     loss = F.cross_entropy(net(X_mixed), y)
     optimizer.zero_grad()
@@ -242,45 +258,27 @@ def adversarial_training_step(net: nn.Module, optimizer: torch.optim.Optimizer, 
 def train_adversarially(net: nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConfig,
                         eps: float, adv_fraction: float = 0.5, device: torch.device | None = None,
                         desc: str = "adversarial training") -> History:
-    """Adversarial training: :func:`adversarial_training_step` over shuffled mini-batches.
+    """Adversarial training: :func:`dlbook.train.train_classifier` on batches made by
+    :func:`adversarial_batch` from the current network.
 
-    Same schedule and optimizer as :func:`dlbook.train.train_classifier` (AdamW with a
-    one-cycle or constant learning rate, from ``config``). Starting from a trained network,
-    this is the recipe of the lecture: attack yourself, add the adversarial images to the
-    training data, train again.
+    Same schedule and optimizer as ``train_classifier`` (AdamW with a one-cycle or constant
+    learning rate, from ``config``). Starting from a trained network, this is the recipe of the
+    lecture: attack yourself, add the adversarial images to the training data, train again.
 
     Returns:
         A :class:`~dlbook.train.History` (training losses per epoch, seconds).
 
     Raises:
-        ValueError: as :func:`adversarial_training_step`.
+        ValueError: as :func:`adversarial_batch` and ``train_classifier``.
 
     Introduced in chapter 20.
     """
-    device = device or default_device()
-    net.to(device)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    steps_per_epoch = (len(y) + config.batch_size - 1) // config.batch_size
-    scheduler = None
-    if config.schedule == "onecycle":
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=config.num_epochs * steps_per_epoch)
-    generator = torch.Generator().manual_seed(config.seed)
-    history, start = History(), time.perf_counter()
-    bar = tqdm(total=config.num_epochs * steps_per_epoch, desc=desc, unit="batch", leave=False)
-    for _ in range(config.num_epochs):
-        order = torch.randperm(len(y), generator=generator)
-        total = 0.0
-        for i in range(0, len(y), config.batch_size):
-            idx = order[i : i + config.batch_size]
-            total += adversarial_training_step(net, optimizer, X[idx].to(device), y[idx].to(device),
-                                               eps, adv_fraction, generator=generator) * len(idx)
-            if scheduler is not None:
-                scheduler.step()
-            bar.update(1)
-        history.train_loss.append(total / len(y))
-        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
-    bar.close()
-    net.eval()
-    history.seconds = time.perf_counter() - start
-    return history
+    _check(X, y, eps)
+    if not 0 <= adv_fraction <= 1:
+        raise ValueError(f"adv_fraction must be in [0, 1], got {adv_fraction}")
+    generator = torch.Generator().manual_seed(config.seed + 1)  # random starts of the attacks
+
+    def attack_current_net(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        return adversarial_batch(net, xb, yb, eps, adv_fraction, generator=generator)
+
+    return train_classifier(net, X, y, config, perturb=attack_current_net, device=device, desc=desc)

@@ -109,6 +109,13 @@ def _check_ids(ids, vocab_size=None):
     return ids
 
 
+def _check_ids_window(ids, window: int, vocab_size=None):
+    ids = _check_ids(ids, vocab_size)
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    return ids
+
+
 def cooccurrence_counts(ids, vocab_size: int, window: int) -> np.ndarray:
     """Count how often word j occurs within ``window`` positions of word i.
 
@@ -126,9 +133,7 @@ def cooccurrence_counts(ids, vocab_size: int, window: int) -> np.ndarray:
 
     Introduced in chapter 15.
     """
-    ids = _check_ids(ids, vocab_size)
-    if window < 1:
-        raise ValueError(f"window must be at least 1, got {window}")
+    ids = _check_ids_window(ids, window, vocab_size)
     counts = np.zeros(vocab_size * vocab_size, dtype=np.float64)
     for d in range(1, window + 1):
         a, b = ids[:-d], ids[d:]  # pairs d positions apart
@@ -250,9 +255,7 @@ def skipgram_pairs(ids, window: int) -> tuple[np.ndarray, np.ndarray]:
 
     Source: Mikolov et al. (2013a). Introduced in chapter 15.
     """
-    ids = _check_ids(ids)
-    if window < 1:
-        raise ValueError(f"window must be at least 1, got {window}")
+    ids = _check_ids_window(ids, window)
     centres, contexts = [], []
     for d in range(1, window + 1):
         for a, b in ((ids[:-d], ids[d:]), (ids[d:], ids[:-d])):
@@ -276,9 +279,7 @@ def cbow_examples(ids, window: int) -> tuple[np.ndarray, np.ndarray]:
 
     Source: Mikolov et al. (2013a). Introduced in chapter 15.
     """
-    ids = _check_ids(ids)
-    if window < 1:
-        raise ValueError(f"window must be at least 1, got {window}")
+    ids = _check_ids_window(ids, window)
     padded = np.concatenate([np.full(window, -1), ids, np.full(window, -1)])
     offsets = [d for d in range(-window, window + 1) if d != 0]
     contexts = np.stack([padded[window + d: window + d + len(ids)] for d in offsets], axis=1)  # (N, 2w)
@@ -346,7 +347,21 @@ def _ns_loss(v, u_pos, u_neg):
     return -(F.logsigmoid(s_pos) + F.logsigmoid(-s_neg).sum(dim=1)).mean()
 
 
-class SkipGramNS(nn.Module):
+class _EmbeddingTables(nn.Module):
+    """The two tables of word2vec, ``in_embed`` and ``out_embed`` (V, d), initialized as
+    word2vec does: input vectors uniform in ±0.5/d, output vectors zero."""
+
+    def __init__(self, vocab_size: int, dim: int):
+        super().__init__()
+        if min(vocab_size, dim) < 1:
+            raise ValueError(f"vocab_size and dim must be positive, got {vocab_size} and {dim}")
+        self.in_embed = nn.Embedding(vocab_size, dim)
+        self.out_embed = nn.Embedding(vocab_size, dim)
+        nn.init.uniform_(self.in_embed.weight, -0.5 / dim, 0.5 / dim)
+        nn.init.zeros_(self.out_embed.weight)
+
+
+class SkipGramNS(_EmbeddingTables):
     """Skip-gram with negative sampling: predict a context word from the centre word.
 
     Two tables: ``in_embed`` (the word vectors kept at the end) and ``out_embed`` (the output
@@ -358,15 +373,6 @@ class SkipGramNS(nn.Module):
     Source: Mikolov et al. (2013a, 2013b). Introduced in chapter 15.
     """
 
-    def __init__(self, vocab_size: int, dim: int):
-        super().__init__()
-        if min(vocab_size, dim) < 1:
-            raise ValueError(f"vocab_size and dim must be positive, got {vocab_size} and {dim}")
-        self.in_embed = nn.Embedding(vocab_size, dim)
-        self.out_embed = nn.Embedding(vocab_size, dim)
-        nn.init.uniform_(self.in_embed.weight, -0.5 / dim, 0.5 / dim)
-        nn.init.zeros_(self.out_embed.weight)
-
     def forward(self, centres, contexts, negatives):
         if centres.ndim != 1 or contexts.shape != centres.shape or negatives.shape[0] != len(centres):
             raise ValueError(f"expected centres (B,), contexts (B,), negatives (B, K), got "
@@ -374,7 +380,7 @@ class SkipGramNS(nn.Module):
         return _ns_loss(self.in_embed(centres), self.out_embed(contexts), self.out_embed(negatives))
 
 
-class CBOWNS(nn.Module):
+class CBOWNS(_EmbeddingTables):
     """Continuous bag of words with negative sampling: predict the centre word from its context.
 
     The hidden vector is the *mean* of the input vectors of the context words: every context
@@ -386,15 +392,6 @@ class CBOWNS(nn.Module):
 
     Source: Mikolov et al. (2013a). Introduced in chapter 15.
     """
-
-    def __init__(self, vocab_size: int, dim: int):
-        super().__init__()
-        if min(vocab_size, dim) < 1:
-            raise ValueError(f"vocab_size and dim must be positive, got {vocab_size} and {dim}")
-        self.in_embed = nn.Embedding(vocab_size, dim)
-        self.out_embed = nn.Embedding(vocab_size, dim)
-        nn.init.uniform_(self.in_embed.weight, -0.5 / dim, 0.5 / dim)
-        nn.init.zeros_(self.out_embed.weight)
 
     def hidden(self, contexts):
         """Mean input vector of the valid context words: (B, 2w) → (B, d)."""

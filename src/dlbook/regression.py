@@ -160,6 +160,13 @@ def fit_polynomial(x, y, degree: int, lam: float = 0.0, scale: float | None = No
     return PolynomialModel(theta=theta, scale=float(scale), lam=float(lam))
 
 
+def _as_pair(y, y_hat) -> tuple[np.ndarray, np.ndarray]:
+    y, y_hat = _as_1d(y, "y"), _as_1d(y_hat, "y_hat")
+    if y.shape != y_hat.shape:
+        raise ValueError(f"y and y_hat must have one shape, got {y.shape} and {y_hat.shape}")
+    return y, y_hat
+
+
 def mean_absolute_error(y, y_hat) -> float:
     """Average of |y - y_hat| (in y's unit): the course's "average error" of a regression.
 
@@ -168,9 +175,7 @@ def mean_absolute_error(y, y_hat) -> float:
 
     Introduced in chapter 6.
     """
-    y, y_hat = _as_1d(y, "y"), _as_1d(y_hat, "y_hat")
-    if y.shape != y_hat.shape:
-        raise ValueError(f"y and y_hat must have one shape, got {y.shape} and {y_hat.shape}")
+    y, y_hat = _as_pair(y, y_hat)
     return float(np.mean(np.abs(y - y_hat)))
 
 
@@ -182,7 +187,5 @@ def mean_squared_error(y, y_hat) -> float:
 
     Introduced in chapter 6.
     """
-    y, y_hat = _as_1d(y, "y"), _as_1d(y_hat, "y_hat")
-    if y.shape != y_hat.shape:
-        raise ValueError(f"y and y_hat must have one shape, got {y.shape} and {y_hat.shape}")
+    y, y_hat = _as_pair(y, y_hat)
     return float(np.mean((y - y_hat) ** 2))

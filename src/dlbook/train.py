@@ -72,6 +72,7 @@ def train_classifier(
     X_val: torch.Tensor | None = None,
     y_val: torch.Tensor | None = None,
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    perturb: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = F.cross_entropy,
     device: torch.device | None = None,
     desc: str = "training",
@@ -85,6 +86,8 @@ def train_classifier(
         config: a :class:`TrainConfig` (defaults if omitted).
         X_val, y_val: optional validation data, scored after every epoch.
         augment: optional function applied to each training batch of inputs (on the device).
+        perturb: optional ``perturb(xb, yb) -> xb`` applied after ``augment``, which may use the
+            labels and the current network (adversarial training, chapter 20).
         loss_fn: ``loss_fn(logits, y)``; cross-entropy by default.
         device: where to train; :func:`dlbook.device` by default. The net is moved there.
         desc: label of the progress bar.
@@ -122,6 +125,8 @@ def train_classifier(
             xb, yb = X[idx].to(device), y[idx].to(device)
             if augment is not None:
                 xb = augment(xb)
+            if perturb is not None:
+                xb = perturb(xb, yb)
             loss = loss_fn(net(xb), yb)
             optimizer.zero_grad()
             loss.backward()
