@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
 
 import nbformat
@@ -63,6 +65,51 @@ def test_follows_the_chapter_skeleton(path):
     assert "interact(" in code, f"{path.name} has no slider figure"
     assert re.search(r"assert\s+(torch\.allclose|np\.allclose|torch\.equal|np\.isclose|abs\(|math\.isclose)",
                      code) or "assert_close" in code, f"{path.name} checks nothing against a reference"
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    """Names a cell binds at the top level (assignments, loops, defs, imports)."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_slider_callbacks_do_not_read_names_that_later_cells_rebind(path):
+    """A live slider redraws long after its cell ran. If its draw/update functions read a
+    global that a later cell rebinds (a reused `rows` or `fig`), moving the slider after
+    running the whole notebook fails or shows the wrong data."""
+    cells = [ast.parse("".join(line for line in c["source"] if not line.lstrip().startswith(("%", "!"))))
+             for c in load(path)["cells"] if c["cell_type"] == "code"]
+    bound_later = [set()] * len(cells)
+    for i in range(len(cells) - 2, -1, -1):
+        bound_later[i] = bound_later[i + 1] | _top_level_names(cells[i + 1])
+    for i, tree in enumerate(cells):
+        if not any(isinstance(n, ast.Call) and getattr(n.func, "attr", getattr(n.func, "id", None)) == "interact"
+                   for n in ast.walk(tree)):
+            continue
+        functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.Lambda))]
+        local = set()
+        for f in functions:
+            for n in ast.walk(f):
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                    local.add(n.id)
+                elif isinstance(n, ast.arg):
+                    local.add(n.arg)
+                elif isinstance(n, ast.FunctionDef):
+                    local.add(n.name)
+        read = {n.id for f in functions for n in ast.walk(f)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                and n.id not in local and not hasattr(builtins, n.id)}
+        clash = sorted(read & bound_later[i])
+        assert not clash, (f"{path.name}, code cell {i}: the slider's functions read {clash}, "
+                           "which a later cell rebinds; give them names of their own")
 
 
 # ---------------------------------------------------------------- after `make book`
