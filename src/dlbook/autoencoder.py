@@ -12,7 +12,7 @@ a reconstruction x̂ = g(h). Training minimizes the reconstruction error L(x, g(
 * :func:`train_autoencoder` (plain or de-noising, with :func:`add_noise`) and
   :func:`reconstruction_error`, the anomaly score of the anomaly-detection section.
 
-Introduced in chapter 18 (Auto-encoders and anomaly detection).
+Introduced in chapter 19 (Auto-encoders and anomaly detection).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def pca_fit(X: torch.Tensor, k: int) -> PCA:
     Raises:
         ValueError: if X is not (N, D) with N ≥ 2, or k is out of range.
 
-    Source: Pearson (1901); Goodfellow et al. (2016), section 2.12. Introduced in chapter 18.
+    Source: Pearson (1901); Goodfellow et al. (2016), section 2.12. Introduced in chapter 19.
     """
     X = X.flatten(1) if X.ndim > 2 else X
     if X.ndim != 2 or X.shape[0] < 2:
@@ -119,7 +119,7 @@ def binarize_straight_through(logits: torch.Tensor) -> torch.Tensor:
         The same shape, values exactly 0 or 1.
 
     Source: Bengio et al. (2013), Estimating or propagating gradients through stochastic
-    neurons. Introduced in chapter 18.
+    neurons. Introduced in chapter 19.
     """
     soft = torch.sigmoid(logits)
     hard = (soft > 0.5).to(soft.dtype)
@@ -145,7 +145,7 @@ def vector_quantize(z: torch.Tensor, codebook: torch.Tensor, beta: float = 0.25)
     Raises:
         ValueError: if z and codebook disagree in d or are not 2-D.
 
-    Source: van den Oord et al. (2017), equation 3. Introduced in chapter 18.
+    Source: van den Oord et al. (2017), equation 3. Introduced in chapter 19.
     """
     if z.ndim != 2 or codebook.ndim != 2 or z.shape[1] != codebook.shape[1]:
         raise ValueError(
@@ -179,7 +179,7 @@ class AutoEncoder(nn.Module):
     Raises:
         ValueError: for non-positive sizes or an unknown code type.
 
-    Introduced in chapter 18.
+    Introduced in chapter 19.
     """
 
     def __init__(
@@ -286,7 +286,7 @@ def add_noise(
     Raises:
         ValueError: for an unknown kind or a level out of range.
 
-    Introduced in chapter 18.
+    Introduced in chapter 19.
     """
     if kind == "gaussian" and level >= 0:
         noise = torch.randn(X.shape, generator=generator).to(X.device)
@@ -329,7 +329,7 @@ def train_autoencoder(
         ValueError: if X's shape does not match the network's input shape.
 
     Source: Goodfellow et al. (2016), chapter 14; de-noising: Vincent et al. (2008).
-    Introduced in chapter 18.
+    Introduced in chapter 19.
     """
     config = config or AEConfig()
     if tuple(X.shape[1:]) != net.in_shape:
@@ -385,7 +385,7 @@ def reconstruction_error(
     Works for any module mapping X to a tensor of X's shape (an auto-encoder, or a PCA
     wrapped in a function-like module).
 
-    Introduced in chapter 18.
+    Introduced in chapter 19.
     """
     device = next(net.parameters()).device
     was_training = net.training

@@ -25,7 +25,7 @@ Adebayo et al. (2018): an explanation that does not change when the weights are 
 not explain the weights.
 
 Every function takes a network mapping (N, C, H, W) images to (N, K) logits and puts it in eval
-mode for the duration of the call. Introduced in chapter 19 (Explainable machine learning).
+mode for the duration of the call. Introduced in chapter 20 (Explainable machine learning).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def class_score(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -
     Raises:
         ValueError: for a bad shape or an unknown score.
 
-    Introduced in chapter 19.
+    Introduced in chapter 20.
     """
     _check_images(X)
     if score not in SCORES:
@@ -95,7 +95,7 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
     Each image's score depends only on that image (in eval mode), so the gradient of the sum of
     scores gives every image's own gradient in one backward pass.
 
-    Source: Simonyan, Vedaldi and Zisserman (2014). Introduced in chapter 19.
+    Source: Simonyan, Vedaldi and Zisserman (2014). Introduced in chapter 20.
     """
     was_training = net.training
     net.eval()
@@ -109,7 +109,7 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
 def saliency_map(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -> torch.Tensor:
     """Gradient saliency map: |∂ score / ∂ x|, the largest over channels; shape (N, H, W).
 
-    Source: Simonyan et al. (2014). Introduced in chapter 19.
+    Source: Simonyan et al. (2014). Introduced in chapter 20.
     """
     return input_gradient(net, X, target, score).abs().amax(dim=1)
 
@@ -131,7 +131,7 @@ def smoothgrad(net: nn.Module, X: torch.Tensor, target, noise_level: float = 0.1
     Raises:
         ValueError: for a negative noise level or fewer than one sample.
 
-    Source: Smilkov et al. (2017). Introduced in chapter 19.
+    Source: Smilkov et al. (2017). Introduced in chapter 20.
     """
     _check_images(X)
     if noise_level < 0 or num_samples < 1:
@@ -162,7 +162,7 @@ def integrated_gradients(net: nn.Module, X: torch.Tensor, target, baseline: torc
     Raises:
         ValueError: for a bad shape or num_steps < 1.
 
-    Source: Sundararajan, Taly and Yan (2017). Introduced in chapter 19.
+    Source: Sundararajan, Taly and Yan (2017). Introduced in chapter 20.
     """
     _check_images(X)
     if num_steps < 1:
@@ -197,7 +197,7 @@ def occlusion_map(net: nn.Module, X: torch.Tensor, target, patch: int = 4, strid
     Raises:
         ValueError: for a bad shape, patch or stride.
 
-    Source: Zeiler and Fergus (2014). Introduced in chapter 19.
+    Source: Zeiler and Fergus (2014). Introduced in chapter 20.
     """
     _check_images(X)
     n, _, h, w = X.shape
@@ -242,7 +242,7 @@ def layer_activations(net: nn.Module, X: torch.Tensor, layers: dict[str, nn.Modu
     Raises:
         ValueError: if ``layers`` is empty.
 
-    Introduced in chapter 19.
+    Introduced in chapter 20.
     """
     if not layers:
         raise ValueError("layers must name at least one submodule")
@@ -283,7 +283,7 @@ def fit_linear_probe(Z: torch.Tensor, y: torch.Tensor, num_classes: int, weight_
     Raises:
         ValueError: for mismatched shapes or labels out of range.
 
-    Source: Alain and Bengio (2016), linear classifier probes. Introduced in chapter 19.
+    Source: Alain and Bengio (2016), linear classifier probes. Introduced in chapter 20.
     """
     if Z.ndim != 2 or y.ndim != 1 or len(Z) != len(y):
         raise ValueError(f"expected Z (N, D) and y (N,), got {tuple(Z.shape)} and {tuple(y.shape)}")
@@ -328,7 +328,7 @@ def ridge_regression(Z: torch.Tensor, T: torch.Tensor, lam: float = 1.0):
     Raises:
         ValueError: for mismatched shapes or λ ≤ 0.
 
-    Introduced in chapter 19.
+    Introduced in chapter 20.
     """
     if Z.ndim != 2 or T.ndim != 2 or len(Z) != len(T):
         raise ValueError(f"expected Z (N, D) and T (N, K), got {tuple(Z.shape)} and {tuple(T.shape)}")
@@ -349,7 +349,7 @@ def total_variation(X: torch.Tensor) -> torch.Tensor:
     """Anisotropic total variation of each image: Σ |x_{i+1,j} − x_{i,j}| + |x_{i,j+1} − x_{i,j}|.
 
     Shape (N, C, H, W) → (N,). Large for noisy images, small for smooth ones. Introduced in
-    chapter 19.
+    chapter 20.
     """
     _check_images(X)
     dh = (X[:, :, 1:, :] - X[:, :, :-1, :]).abs().sum(dim=(1, 2, 3))
@@ -382,7 +382,7 @@ def activation_maximization(objective: Callable[[torch.Tensor], torch.Tensor], X
         ValueError: for a bad shape or negative weights.
 
     Source: Erhan et al. (2009); regularizers as surveyed by Olah et al. (2017). Introduced in
-    chapter 19.
+    chapter 20.
     """
     _check_images(X0)
     if min(l2, tv, jitter, num_steps) < 0:
@@ -407,7 +407,7 @@ def grid_segments(height: int, width: int, cell: int) -> torch.Tensor:
     """Cut an image into square cells ("superpixels"): (H, W) int64 ids, row-major from 0.
 
     Raises:
-        ValueError: for non-positive sizes. Introduced in chapter 19.
+        ValueError: for non-positive sizes. Introduced in chapter 20.
     """
     if min(height, width, cell) < 1:
         raise ValueError(f"sizes must be positive, got {height}, {width}, {cell}")
@@ -429,7 +429,7 @@ def weighted_least_squares(Z: torch.Tensor, t: torch.Tensor, w: torch.Tensor, ri
     Raises:
         ValueError: for mismatched shapes or negative weights.
 
-    Introduced in chapter 19.
+    Introduced in chapter 20.
     """
     if Z.ndim != 2 or t.shape != (len(Z),) or w.shape != (len(Z),):
         raise ValueError(f"expected Z (N, D), t (N,), w (N,), got {tuple(Z.shape)}, {tuple(t.shape)}, {tuple(w.shape)}")
@@ -468,7 +468,7 @@ def lime_surrogate(net: nn.Module, x: torch.Tensor, target: int, segments: torch
     Raises:
         ValueError: for a bad image or segment shape.
 
-    Source: Ribeiro, Singh and Guestrin (2016). Introduced in chapter 19.
+    Source: Ribeiro, Singh and Guestrin (2016). Introduced in chapter 20.
     """
     if x.ndim != 3 or segments.shape != x.shape[1:]:
         raise ValueError(f"expected x (C, H, W) and segments (H, W), got {tuple(x.shape)} and {tuple(segments.shape)}")
@@ -510,7 +510,7 @@ def randomized_copy(net: nn.Module, module_names: list[str], seed: int = 0) -> n
     Raises:
         ValueError: for an unknown name or a module without parameters to reset.
 
-    Introduced in chapter 19.
+    Introduced in chapter 20.
     """
     clone = copy.deepcopy(net)
     modules = dict(clone.named_modules())
@@ -527,7 +527,7 @@ def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     """Spearman rank correlation of two maps (flattened): the Pearson correlation of their ranks.
 
     Ties get their average rank. Raises ValueError for different numbers of elements.
-    Introduced in chapter 19.
+    Introduced in chapter 20.
     """
     a, b = a.flatten().double().cpu(), b.flatten().double().cpu()
     if a.numel() != b.numel() or a.numel() < 2:

@@ -80,7 +80,7 @@ def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ValueError: for mismatched or empty shapes, labels other than 0/1, a single class, or
             non-finite scores.
 
-    Source: Fawcett (2006), An introduction to ROC analysis. Introduced in chapter 18.
+    Source: Fawcett (2006), An introduction to ROC analysis. Introduced in chapter 19.
     """
     scores, labels = _check_scores(scores, labels)
     order = np.argsort(-scores, kind="mergesort")  # (N,) descending
@@ -102,7 +102,7 @@ def roc_auc(scores, labels) -> float:
     Returns:
         The area, a float in [0, 1].
 
-    Introduced in chapter 18.
+    Introduced in chapter 19.
     """
     fpr, tpr, _ = roc_curve(scores, labels)
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
@@ -116,7 +116,7 @@ def auc_by_ranks(scores, labels) -> float:
 
     Args and Raises: as :func:`roc_curve`.
 
-    Introduced in chapter 18.
+    Introduced in chapter 19.
     """
     scores, labels = _check_scores(scores, labels)
     pos, neg = scores[labels == 1], scores[labels == 0]
@@ -304,7 +304,7 @@ def max_softmax_probability(logits: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: unless logits are 2-D.
 
-    Source: Hendrycks and Gimpel (2017). Introduced in chapter 18.
+    Source: Hendrycks and Gimpel (2017). Introduced in chapter 19.
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")
@@ -324,7 +324,7 @@ def softmax_entropy(logits: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: unless logits are 2-D.
 
-    Introduced in chapter 18.
+    Introduced in chapter 19.
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")

@@ -87,7 +87,7 @@ def train_classifier(
         X_val, y_val: optional validation data, scored after every epoch.
         augment: optional function applied to each training batch of inputs (on the device).
         perturb: optional ``perturb(xb, yb) -> xb`` applied after ``augment``, which may use the
-            labels and the current network (adversarial training, chapter 20).
+            labels and the current network (adversarial training, chapter 21).
         loss_fn: ``loss_fn(logits, y)``; cross-entropy by default.
         device: where to train; :func:`dlbook.device` by default. The net is moved there.
         desc: label of the progress bar.
