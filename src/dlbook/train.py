@@ -17,10 +17,8 @@ same loop with the conveniences a real run needs, written once. A chapter suppli
   learning-rate schedule (:class:`TrainConfig`); :func:`accuracy` and :func:`predict_logits`
   score a classifier.
 
-:func:`load_or_train` follows the habit of many course notebooks: load the checkpoint if it
-exists, else train and save it. Checkpoints live in the per-user cache (never in the
-repository), keyed by a hash of everything that determines the weights, so a changed setting
-retrains. ``DLBOOK_RETRAIN=1`` ignores existing checkpoints.
+:func:`load_or_train` and :func:`checkpoint_path` (load a trained model from the cache, else
+train and save it) live in :mod:`dlbook.checkpoints` and are re-exported here.
 
 The design follows d2l's ``Trainer.fit`` and the ``training_step`` of PyTorch Lightning: the
 loop is fixed, the model-specific part is a function. Introduced in the CNN chapter.
@@ -29,14 +27,10 @@ loop is fixed, the model-specific part is a function. Introduced in the CNN chap
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 import numbers
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
