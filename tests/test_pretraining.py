@@ -156,6 +156,10 @@ def test_heads_shapes_and_classifier_reads_cls():
     tokens, segments = pt.pack_sequences([[5, 6], [7]], [[8], [9, 10]], max_len=8)
     mlm, nsp = model(tokens, segments)
     assert mlm.shape == (2, 8, V) and nsp.shape == (2, 2)
+    chosen = torch.zeros_like(tokens, dtype=torch.bool)
+    chosen[0, 1], chosen[1, 4] = True, True
+    mlm_chosen, _ = model(tokens, segments, chosen)
+    torch.testing.assert_close(mlm_chosen, mlm[chosen])  # the head on chosen positions only
     clf = pt.SequenceClassifier(enc, 3)
     torch.testing.assert_close(clf(tokens, segments), clf.head(enc(tokens, segments)[:, 0]))
 
@@ -207,6 +211,19 @@ def test_masked_patch_model_loss_only_on_hidden_patches():
     assert enc(images).shape == (3, 5, 8)
     with pytest.raises(ValueError, match="patch_mask"):
         enc(images, torch.zeros(3, 5, dtype=torch.bool))
+
+
+def test_token_classifier_step_ignores_unlabelled_positions():
+    enc = pt.BertEncoder(V, d_model=8, num_heads=2, num_layers=1, d_ff=16, max_len=10)
+    model = pt.TokenClassifier(enc, 2)
+    tokens, _ = pt.pack_sequences([[5, 6, 7], [8]], max_len=6)
+    labels = torch.full_like(tokens, pt.IGNORE_INDEX)
+    labels[0, 1:4], labels[1, 1] = torch.tensor([1, 0, 1]), 0
+    out = pt.token_classify_step(model, (tokens, labels))
+    expected = F.cross_entropy(model(tokens).flatten(0, 1), labels.flatten(), ignore_index=pt.IGNORE_INDEX)
+    torch.testing.assert_close(out["loss"], expected)
+    with pytest.raises(ValueError, match="labels must match"):
+        pt.token_classify_step(model, (tokens, labels[:, :3]))
 
 
 def test_classify_and_next_token_steps_equal_cross_entropy():

@@ -62,6 +62,7 @@ __all__ = [
     "BertEncoder",
     "BertForPretraining",
     "SequenceClassifier",
+    "TokenClassifier",
     "patchify",
     "mask_patches",
     "PatchEncoder",
@@ -69,6 +70,7 @@ __all__ = [
     "bert_pretrain_step",
     "masked_patch_step",
     "classify_step",
+    "token_classify_step",
     "next_token_step",
     "sample",
 ]
@@ -352,10 +354,13 @@ class BertForPretraining(nn.Module):
     """A :class:`BertEncoder` with BERT's two pre-training heads.
 
     The masked-token head maps every hidden vector to V scores (a linear layer, GELU, layer
-    normalization, a linear layer); the next-sentence head maps the [CLS] vector to 2 scores
+    normalization, a linear layer; BERT also ties the last layer's weights to the token embeddings,
+    which we leave out); the next-sentence head maps the [CLS] vector to 2 scores
     (0: not next, 1: next).
 
-    ``forward(tokens, segments=None)`` -> ``(mlm_logits (B, L, V), nsp_logits (B, 2))``.
+    ``forward(tokens, segments=None, chosen=None)`` -> ``(mlm_logits, nsp_logits (B, 2))`` with
+    mlm_logits (B, L, V), or (M, V) at the M positions where the bool (B, L) ``chosen`` is True
+    (the head then runs on those positions only, which saves most of its work).
 
     Source: Devlin et al. (2019), section 3.1 and appendix A.1. Introduced in chapter 18.
     """
@@ -367,8 +372,12 @@ class BertForPretraining(nn.Module):
         self.mlm_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), LayerNorm(d), nn.Linear(d, V))
         self.nsp_head = nn.Linear(d, 2)
 
-    def forward(self, tokens, segments=None):
+    def forward(self, tokens, segments=None, chosen=None):
         h = self.encoder(tokens, segments)  # (B, L, d)
+        if chosen is not None:
+            if chosen.shape != tokens.shape:
+                raise ValueError(f"chosen must match tokens {tuple(tokens.shape)}, got {tuple(chosen.shape)}")
+            return self.mlm_head(h[chosen]), self.nsp_head(h[:, 0])  # (M, V), (B, 2)
         return self.mlm_head(h), self.nsp_head(h[:, 0])
 
 
@@ -394,6 +403,27 @@ class SequenceClassifier(nn.Module):
 
     def forward(self, *inputs):
         return self.head(self.encoder(*inputs)[:, 0])
+
+
+class TokenClassifier(nn.Module):
+    """An encoder with a linear head on every output vector: one class per token.
+
+    Args:
+        encoder: a :class:`BertEncoder` (or any module mapping (B, L) ids to (B, L, d_model)).
+        num_classes: C.
+
+    ``forward(tokens, segments=None)`` -> logits (B, L, C).
+
+    Source: Devlin et al. (2019), figure 4 (d), token-level tasks. Introduced in chapter 18.
+    """
+
+    def __init__(self, encoder: nn.Module, num_classes: int):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(encoder.d_model, num_classes)
+
+    def forward(self, *inputs):
+        return self.head(self.encoder(*inputs))
 
 
 def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
@@ -537,15 +567,16 @@ def bert_pretrain_step(mask_rate: float = 0.15, *, seed: int = 0):
     def step(model: BertForPretraining, batch):
         tokens, segments, is_next = batch
         inputs, labels = mask_tokens(tokens, model.encoder.vocab_size, mask_rate, generator=generator)
-        mlm_logits, nsp_logits = model(inputs, segments)  # (B, L, V), (B, 2)
-        mlm = masked_lm_loss(mlm_logits, labels)
+        chosen = labels != IGNORE_INDEX  # (B, L)
+        mlm_logits, nsp_logits = model(inputs, segments, chosen)  # (M, V), (B, 2)
+        target = labels[chosen]  # (M,)
+        mlm = masked_lm_loss(mlm_logits[None], target[None])  # the M chosen positions only
         nsp = F.cross_entropy(nsp_logits, is_next)
-        chosen = labels != IGNORE_INDEX
         return {
             "loss": mlm + nsp,
             "mlm_loss": mlm.detach(),
             "nsp_loss": nsp.detach(),
-            "mlm_accuracy": (mlm_logits.argmax(-1)[chosen] == labels[chosen]).float().mean().detach(),
+            "mlm_accuracy": (mlm_logits.argmax(-1) == target).float().mean().detach(),
             "nsp_accuracy": (nsp_logits.argmax(-1) == is_next).float().mean().detach(),
         }
 
@@ -585,6 +616,23 @@ def classify_step(model: nn.Module, batch) -> dict:
     logits = model(*inputs)  # (B, C)
     return {"loss": F.cross_entropy(logits, y),
             "accuracy": (logits.argmax(-1) == y).float().mean().detach()}
+
+
+def token_classify_step(model: nn.Module, batch) -> dict:
+    """Fine-tuning step of a per-token task: ``batch = (tokens, labels)``, both (B, L) int64,
+    labels :data:`IGNORE_INDEX` where there is nothing to predict ([CLS], [SEP], padding).
+
+    Returns ``{"loss", "accuracy"}``: the mean cross-entropy and the accuracy over the labelled
+    positions. Raises ValueError if labels and tokens differ in shape.
+    Introduced in chapter 18.
+    """
+    tokens, labels = batch
+    if labels.shape != tokens.shape:
+        raise ValueError(f"labels must match tokens {tuple(tokens.shape)}, got {tuple(labels.shape)}")
+    logits = model(tokens)  # (B, L, C)
+    keep = labels != IGNORE_INDEX
+    return {"loss": F.cross_entropy(logits[keep], labels[keep]),
+            "accuracy": (logits[keep].argmax(-1) == labels[keep]).float().mean().detach()}
 
 
 def next_token_step(model: nn.Module, batch) -> torch.Tensor:
