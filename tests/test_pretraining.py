@@ -162,6 +162,10 @@ def test_heads_shapes_and_classifier_reads_cls():
     torch.testing.assert_close(mlm_chosen, mlm[chosen])  # the head on chosen positions only
     clf = pt.SequenceClassifier(enc, 3)
     torch.testing.assert_close(clf(tokens, segments), clf.head(enc(tokens, segments)[:, 0]))
+    mean = pt.SequenceClassifier(enc, 3, pool="mean")
+    torch.testing.assert_close(mean(tokens), mean.head(enc(tokens)[:, 1:].mean(1)))
+    with pytest.raises(ValueError, match="pool"):
+        pt.SequenceClassifier(enc, 3, pool="max")
 
 
 def test_bert_pretrain_step_reduces_both_losses():

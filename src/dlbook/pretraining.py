@@ -382,27 +382,36 @@ class BertForPretraining(nn.Module):
 
 
 class SequenceClassifier(nn.Module):
-    """A pre-trained (or fresh) encoder with a linear head on its first output vector.
+    """A pre-trained (or fresh) encoder with a linear head on one vector per sequence.
 
-    For a :class:`BertEncoder` the first vector is the [CLS] position; for a
-    :class:`PatchEncoder` it is its [CLS] vector too. Only the head starts from random weights
-    when the encoder is pre-trained; fine-tuning trains both.
+    With ``pool="cls"`` the head reads the first output vector (the [CLS] position of a
+    :class:`BertEncoder`, trained by next-sentence prediction); with ``pool="mean"`` the mean of
+    the other output vectors (for a :class:`PatchEncoder`, whose [CLS] vector masked-patch
+    pre-training never trains; the choice of He et al. (2022)). Only the head starts from
+    random weights when the encoder is pre-trained; fine-tuning trains both.
 
     Args:
         encoder: maps a batch to (B, L, d_model) and has ``d_model``. num_classes: C.
+        pool: ``"cls"`` or ``"mean"``.
 
     ``forward(*inputs)`` -> logits (B, C).
+
+    Raises:
+        ValueError: for another ``pool``.
 
     Source: Devlin et al. (2019), section 4 and figure 4. Introduced in chapter 18.
     """
 
-    def __init__(self, encoder: nn.Module, num_classes: int):
+    def __init__(self, encoder: nn.Module, num_classes: int, pool: str = "cls"):
         super().__init__()
-        self.encoder = encoder
+        if pool not in ("cls", "mean"):
+            raise ValueError(f"pool must be 'cls' or 'mean', got {pool!r}")
+        self.encoder, self.pool = encoder, pool
         self.head = nn.Linear(encoder.d_model, num_classes)
 
     def forward(self, *inputs):
-        return self.head(self.encoder(*inputs)[:, 0])
+        h = self.encoder(*inputs)  # (B, L, d)
+        return self.head(h[:, 0] if self.pool == "cls" else h[:, 1:].mean(dim=1))
 
 
 class TokenClassifier(nn.Module):
