@@ -56,14 +56,14 @@ class Minibatches:
     is reproducible and the k-th epoch's order does not depend on anything else.
     """
 
-    def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool, seed: int,
-                 drop_last: bool) -> None:
+    def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool,
+                 seed: int | torch.Generator, drop_last: bool) -> None:
         self.tensors = tuple(tensors)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.num_examples = len(self.tensors[0])
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = seed if isinstance(seed, torch.Generator) else torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
         if self.drop_last:
@@ -87,8 +87,8 @@ class Minibatches:
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, {len(self)} batches)")
 
 
-def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True, seed: int = 0,
-                drop_last: bool = False) -> Minibatches:
+def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
+                seed: int | torch.Generator = 0, drop_last: bool = False) -> Minibatches:
     """Cut tensors into mini-batches: the rows ``idx`` of every tensor, for consecutive slices
     ``idx`` of a random order of 0..N-1.
 
@@ -98,7 +98,9 @@ def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True, s
         batch_size: examples per batch, a positive integer; the last batch of an epoch may be
             shorter unless ``drop_last``.
         shuffle: draw a new random order every epoch (else keep the order 0..N-1).
-        seed: seeds the order; iterating again gives the next epoch's order.
+        seed: seeds the order; iterating again gives the next epoch's order. A CPU
+            ``torch.Generator`` may be passed instead, to share one random stream with other
+            draws of a training step (noise, negative samples).
         drop_last: leave out a last, shorter batch.
 
     Returns:
@@ -123,6 +125,9 @@ def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True, s
     if len(set(sizes)) != 1 or sizes[0] == 0:
         raise ValueError(f"the tensors must share a non-zero first dimension N, got shapes "
                          f"{[tuple(t.shape) for t in tensors]}")
+    if not isinstance(seed, torch.Generator) and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer or a torch.Generator, got {seed!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if drop_last and batch_size > sizes[0]:
@@ -304,8 +309,9 @@ def fit(
     Raises:
         ValueError: for a non-positive ``num_epochs`` or ``eval_every``, ``max_norm`` without an
             optimizer or not positive, a step that returns no ``"loss"`` while an optimizer is
-            given, a non-scalar metric, or a loss that is NaN or infinite (training stops
-            before the update that would spread it into the weights).
+            given, a non-scalar metric, or a loss that is NaN or infinite: the step's loss or
+            any metric whose name contains "loss" (with an optimizer, training stops before the
+            update that would spread it into the weights).
 
     Source: the training loop of chapter 1, organized like d2l's ``Trainer.fit``.
     Introduced in the CNN chapter.
@@ -349,11 +355,13 @@ def fit(
                     raise ValueError("with an optimizer, the step must return the loss: a scalar tensor, or a "
                                      f"dict with one under 'loss'; got {type(loss).__name__}")
             values = {("train_loss" if k == "loss" else k): _to_float(k, v) for k, v in metrics.items()}
-            if "train_loss" in values and not math.isfinite(values["train_loss"]):
-                raise ValueError(
-                    f"the training loss became {values['train_loss']} at epoch {epoch}, batch {i + 1}: "
-                    "training diverged (try a smaller learning rate, gradient clipping with max_norm, "
-                    "or check the inputs for NaN/inf)")
+            for k, v in values.items():
+                if "loss" in k and not math.isfinite(v):
+                    what = "training loss" if k == "train_loss" else f"metric {k!r}"
+                    raise ValueError(
+                        f"the {what} became {v} at epoch {epoch}, batch {i + 1}: training diverged "
+                        "(try a smaller learning rate, gradient clipping with max_norm, or check the "
+                        "inputs for NaN/inf)")
             if optimizer is not None:
                 optimizer.zero_grad()
                 loss.backward()
