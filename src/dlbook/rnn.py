@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .train import fit
+from .train import fit, sampled_batches
 
 __all__ = [
     "rnn_step",
@@ -474,12 +474,13 @@ def train_char_model(net, ids, *, num_steps, batch_size=32, seq_len=64, lr=3e-3,
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1 - 0.9 * s / num_steps)
 
-    def next_character_step(model, batch: None) -> torch.Tensor:
-        X, y = char_batches(ids, batch_size, seq_len, generator)  # (B, T), (B, T)
-        logits, _ = model(X.to(device))  # (B, T, V)
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.to(device).reshape(-1))
+    def next_character_step(model, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        X, y = batch  # (B, T), (B, T)
+        logits, _ = model(X)  # (B, T, V)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
 
-    history = fit(net, [None], next_character_step, num_epochs=num_steps, optimizer=optimizer,
+    windows = sampled_batches(lambda: char_batches(ids, batch_size, seq_len, generator))
+    history = fit(net, windows, next_character_step, num_epochs=num_steps, optimizer=optimizer,
                   scheduler=schedule, max_norm=max_norm, device=device, desc=desc)
     return history.train_loss, history.grad_norm, history.seconds
 

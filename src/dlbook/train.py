@@ -6,7 +6,8 @@ same loop with the conveniences a real run needs, written once. A chapter suppli
 *step*: what one batch does to the model.
 
 * :func:`minibatches` shuffles the examples each epoch (seeded) and cuts them into batches
-  (taught in chapter 10).
+  (taught in chapter 10); :func:`sampled_batches` draws fresh random batches for training
+  counted in steps.
 * :func:`fit` runs ``num_epochs`` passes over the batches. With an ``optimizer`` it does, for
   every batch, ``zero_grad`` → ``loss.backward()`` → optional gradient-norm clipping →
   ``optimizer.step()`` → ``scheduler.step()``; with ``optimizer=None`` the step updates the
@@ -41,7 +42,7 @@ from tqdm.auto import tqdm
 from .checkpoints import checkpoint_path, load_or_train  # noqa: F401 (re-exported)
 from .runtime import device as default_device
 
-__all__ = ["minibatches", "Minibatches", "fit", "FitState", "History", "to_device", "TrainConfig",
+__all__ = ["minibatches", "Minibatches", "sampled_batches", "SampledBatches", "fit", "FitState", "History", "to_device", "TrainConfig",
            "train_classifier", "predict_logits", "accuracy", "load_or_train", "checkpoint_path"]
 
 
@@ -133,6 +134,48 @@ def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
     if drop_last and batch_size > sizes[0]:
         raise ValueError(f"drop_last with batch_size={batch_size} > N={sizes[0]} leaves no batch")
     return Minibatches(tensors, int(batch_size), shuffle, seed, drop_last)
+
+
+class SampledBatches:
+    """Re-iterable batches drawn by a function; made by :func:`sampled_batches`."""
+
+    def __init__(self, draw: Callable[[], Any], num_batches: int) -> None:
+        self.draw = draw
+        self.num_batches = num_batches
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def __iter__(self):
+        for _ in range(self.num_batches):
+            yield self.draw()
+
+    def __repr__(self) -> str:
+        return f"SampledBatches({self.num_batches} per epoch from {getattr(self.draw, '__name__', self.draw)!r})"
+
+
+def sampled_batches(draw: Callable[[], Any], num_batches: int = 1) -> SampledBatches:
+    """Batches drawn afresh by ``draw()`` (random windows of a text, random noise...), for
+    training counted in steps rather than passes over a data set.
+
+    ``fit(net, sampled_batches(draw), step, num_epochs=num_steps)`` runs ``num_steps`` steps,
+    each on a new batch, and records one value per step (an "epoch" of one batch).
+
+    Args:
+        draw: returns one batch (a tensor, or a tuple of tensors), e.g.
+            ``lambda: char_batches(ids, 32, 64, generator)``.
+        num_batches: batches per epoch, a positive integer.
+
+    Raises:
+        ValueError: if ``draw`` is not callable or ``num_batches`` is not a positive integer.
+
+    Introduced in the self-attention chapter.
+    """
+    if not callable(draw):
+        raise ValueError(f"draw must be a function returning a batch, got {type(draw).__name__}")
+    if isinstance(num_batches, bool) or not isinstance(num_batches, numbers.Integral) or num_batches < 1:
+        raise ValueError(f"num_batches must be a positive integer, got {num_batches!r}")
+    return SampledBatches(draw, int(num_batches))
 
 
 # --------------------------------------------------------------------------- the history
