@@ -295,20 +295,33 @@ def greedy_policy(Q: np.ndarray, previous: np.ndarray | None = None, tol: float 
     return pi
 
 
+def _check_terminates(mdp: TabularMDP, P_pi: np.ndarray, gamma: float) -> None:
+    """With γ = 1 the values are defined only if every state reaches a terminal state."""
+    if gamma < 1.0:
+        return
+    reaches = mdp.terminal.copy()
+    while True:
+        grown = reaches | (P_pi[:, reaches].sum(axis=1) > 0)
+        if np.array_equal(grown, reaches):
+            break
+        reaches = grown
+    if not reaches.all():
+        stuck = np.flatnonzero(~reaches)
+        raise ValueError(f"with gamma = 1 the policy must reach a terminal state from every state; "
+                         f"from states {stuck.tolist()} it never does")
+
+
 def solve_policy_values(mdp: TabularMDP, policy, gamma: float) -> np.ndarray:
     """V_π as the solution of the linear system (I - γ P_π) V = r_π, ``(S,)``.
 
     Raises:
-        ValueError: an invalid policy or γ, or a singular system (γ = 1 and a policy that can
-            loop forever without reaching a terminal state).
+        ValueError: an invalid policy or γ, or γ = 1 and a policy under which some state never
+            reaches a terminal state (the system is then singular).
     """
     gamma = check_gamma(gamma)
     P_pi, r_pi = policy_matrices(mdp, policy)
-    try:
-        return np.linalg.solve(np.eye(mdp.num_states) - gamma * P_pi, r_pi)
-    except np.linalg.LinAlgError:
-        raise ValueError("I - gamma P_pi is singular: with gamma = 1 the policy must reach a "
-                         "terminal state from every state") from None
+    _check_terminates(mdp, P_pi, gamma)
+    return np.linalg.solve(np.eye(mdp.num_states) - gamma * P_pi, r_pi)
 
 
 def policy_evaluation(mdp: TabularMDP, policy, gamma: float, *, tol: float = 1e-10,
@@ -320,10 +333,12 @@ def policy_evaluation(mdp: TabularMDP, policy, gamma: float, *, tol: float = 1e-
         ``(S,)`` float64, the expected discounted return from each state (reward units).
 
     Raises:
-        ValueError: an invalid policy or γ, or no convergence within ``max_iterations``.
+        ValueError: an invalid policy or γ, γ = 1 and a policy under which some state never
+            reaches a terminal state, or no convergence within ``max_iterations``.
     """
     gamma = check_gamma(gamma)
     P_pi, r_pi = policy_matrices(mdp, policy)
+    _check_terminates(mdp, P_pi, gamma)
     V = np.zeros(mdp.num_states)
     for _ in range(max_iterations):
         V_new = r_pi + gamma * P_pi @ V
