@@ -236,7 +236,8 @@ def test_transition_model_must_hold_probabilities():
 
 def test_tabular_methods_need_discrete_environments():
     env = gym.make("CartPole-v1")
-    with pytest.raises(ValueError, match="Discrete observation and action spaces, got observation_space=Box"):
+    with pytest.raises(ValueError, match="Discrete observation and action spaces, got "
+                                         "observation_space=Box"):
         rl.q_learning(env, 1, progress=False)
     with pytest.raises(ValueError, match="Discrete"):
         rl.sarsa(env, 1, progress=False)
