@@ -15,7 +15,11 @@ A file whose checksum does not match is refused with :class:`ChecksumError`; a f
 nowhere and cannot be downloaded raises :class:`DatasetNotFoundError`. Both messages name the
 file, the expected SHA-256 and where to get it.
 
-Introduced in chapter 1 (Machine learning in three steps).
+A forecast "from the last k days" turns one series into a table: the row of day t holds the
+values of days t - 1, ..., t - k (the features x_1, ..., x_k) and its label is the value of
+day t. :func:`lagged_features` builds that table.
+
+Introduced in :doc:`chapter 1 </notebooks/01_three_steps>`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import numbers
 import os
 from pathlib import Path
 
@@ -45,7 +50,7 @@ __all__ = [
     "load_covid",
     "load_shakespeare",
     "load_mnist",
-    "load_digits",
+    "lagged_features",
     "mnist_tensors",
     "MNIST_OFFLINE_SPLIT",
 ]
@@ -440,21 +445,6 @@ def load_mnist(split: str = "train", source: str = "auto") -> tuple[np.ndarray, 
     return X[idx], y[idx]
 
 
-def load_digits() -> tuple[np.ndarray, np.ndarray]:
-    """Load scikit-learn's bundled 8x8 digits (no download needed).
-
-    Returns:
-        ``(X, y)``: ``X`` of shape (1797, 8, 8), dtype ``float64``, grey levels 0-16; ``y`` of
-        shape (1797,), dtype ``int64``.
-
-    Source: UCI optical recognition of handwritten digits, via :func:`sklearn.datasets.load_digits`.
-    """
-    from sklearn.datasets import load_digits as _sk_load_digits
-
-    digits = _sk_load_digits()
-    return digits.images.astype(np.float64), digits.target.astype(np.int64)
-
-
 def mnist_tensors(split: str = "train", source: str = "auto"):
     """:func:`load_mnist` as PyTorch tensors ready for a network.
 
@@ -468,3 +458,41 @@ def mnist_tensors(split: str = "train", source: str = "auto"):
 
     X, y = load_mnist(split, source)
     return torch.tensor(X, dtype=torch.float32).unsqueeze(1) / 255.0, torch.tensor(y)
+
+
+def lagged_features(series, num_days: int) -> np.ndarray:
+    """The previous ``num_days`` values of a series, one row per time step.
+
+    Column ``j - 1`` of row ``t`` holds ``x_j``, the value ``j`` steps before step ``t``
+    (``series[t - j]``). The first rows have no value that far back; those entries are NaN,
+    so a model can keep only the rows with a complete history
+    (``~np.isnan(X).any(axis=1)``). The series is assumed evenly spaced with no gaps (for a
+    daily series: one entry per calendar day).
+
+    Args:
+        series: a 1-D :class:`pandas.Series` or array-like of numbers, length T (any unit; the
+            features keep it).
+        num_days: k, how many steps to look back (a positive integer).
+
+    Returns:
+        A float64 array of shape (T, k). ``X[t, j - 1] == series[t - j]`` for ``t >= j``, NaN
+        otherwise.
+
+    Raises:
+        ValueError: if ``num_days`` is not a positive integer, or the series is not 1-D
+            (the message gives its shape).
+
+    Source: the notes' linear models on daily views that look 1, 7, 28 or 56 days back.
+    Introduced in :doc:`chapter 1 </notebooks/01_three_steps>`.
+    """
+    if isinstance(num_days, bool) or not isinstance(num_days, numbers.Integral) or num_days < 1:
+        raise ValueError(f"num_days must be a positive integer, got {num_days!r}")
+    values = series.to_numpy() if isinstance(series, pd.Series) else np.asarray(series)
+    if values.ndim != 1:
+        raise ValueError(f"series must be 1-D (T,), got shape {values.shape}")
+    values = values.astype(np.float64)
+    T, k = len(values), int(num_days)
+    X = np.full((T, k), np.nan)  # (T, k)
+    for j in range(1, min(k, T - 1) + 1):
+        X[j:, j - 1] = values[:-j]  # day t sees the value of day t - j
+    return X

@@ -25,7 +25,7 @@ Adebayo et al. (2018): an explanation that does not change when the weights are 
 not explain the weights.
 
 Every function takes a network mapping (N, C, H, W) images to (N, K) logits and puts it in eval
-mode for the duration of the call. Introduced in chapter 20 (Explainable machine learning).
+mode for the duration of the call. Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
 """
 
 from __future__ import annotations
@@ -33,14 +33,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .regression import fit_ridge
+
 __all__ = ["class_score", "input_gradient", "saliency_map", "smoothgrad", "integrated_gradients",
            "occlusion_map", "layer_activations", "fit_linear_probe", "ridge_regression",
            "total_variation", "activation_maximization", "grid_segments",
-           "weighted_least_squares", "lime_surrogate", "randomized_copy", "rank_correlation"]
+           "lime_surrogate", "randomized_copy", "rank_correlation"]
 
 SCORES = ("logit", "prob", "log_prob")
 
@@ -75,7 +78,7 @@ def class_score(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -
     Raises:
         ValueError: for a bad shape or an unknown score.
 
-    Introduced in chapter 20.
+    Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     _check_images(X)
     if score not in SCORES:
@@ -95,7 +98,7 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
     Each image's score depends only on that image (in eval mode), so the gradient of the sum of
     scores gives every image's own gradient in one backward pass.
 
-    Source: Simonyan, Vedaldi and Zisserman (2014). Introduced in chapter 20.
+    Source: Simonyan, Vedaldi and Zisserman (2014). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     was_training = net.training
     net.eval()
@@ -109,7 +112,7 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
 def saliency_map(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -> torch.Tensor:
     """Gradient saliency map: |∂ score / ∂ x|, the largest over channels; shape (N, H, W).
 
-    Source: Simonyan et al. (2014). Introduced in chapter 20.
+    Source: Simonyan et al. (2014). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     return input_gradient(net, X, target, score).abs().amax(dim=1)
 
@@ -131,7 +134,7 @@ def smoothgrad(net: nn.Module, X: torch.Tensor, target, noise_level: float = 0.1
     Raises:
         ValueError: for a negative noise level or fewer than one sample.
 
-    Source: Smilkov et al. (2017). Introduced in chapter 20.
+    Source: Smilkov et al. (2017). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     _check_images(X)
     if noise_level < 0 or num_samples < 1:
@@ -162,7 +165,7 @@ def integrated_gradients(net: nn.Module, X: torch.Tensor, target, baseline: torc
     Raises:
         ValueError: for a bad shape or num_steps < 1.
 
-    Source: Sundararajan, Taly and Yan (2017). Introduced in chapter 20.
+    Source: Sundararajan, Taly and Yan (2017). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     _check_images(X)
     if num_steps < 1:
@@ -197,7 +200,7 @@ def occlusion_map(net: nn.Module, X: torch.Tensor, target, patch: int = 4, strid
     Raises:
         ValueError: for a bad shape, patch or stride.
 
-    Source: Zeiler and Fergus (2014). Introduced in chapter 20.
+    Source: Zeiler and Fergus (2014). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     _check_images(X)
     n, _, h, w = X.shape
@@ -242,7 +245,7 @@ def layer_activations(net: nn.Module, X: torch.Tensor, layers: dict[str, nn.Modu
     Raises:
         ValueError: if ``layers`` is empty.
 
-    Introduced in chapter 20.
+    Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     if not layers:
         raise ValueError("layers must name at least one submodule")
@@ -283,7 +286,7 @@ def fit_linear_probe(Z: torch.Tensor, y: torch.Tensor, num_classes: int, weight_
     Raises:
         ValueError: for mismatched shapes or labels out of range.
 
-    Source: Alain and Bengio (2016), linear classifier probes. Introduced in chapter 20.
+    Source: Alain and Bengio (2016), linear classifier probes. Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     if Z.ndim != 2 or y.ndim != 1 or len(Z) != len(y):
         raise ValueError(f"expected Z (N, D) and y (N,), got {tuple(Z.shape)} and {tuple(y.shape)}")
@@ -314,8 +317,9 @@ def fit_linear_probe(Z: torch.Tensor, y: torch.Tensor, num_classes: int, weight_
 def ridge_regression(Z: torch.Tensor, T: torch.Tensor, lam: float = 1.0):
     """Ridge regression with an unpenalized bias: minimize ‖Z W + b − T‖² + λ‖W‖².
 
-    Solved in closed form on centred data, through the D × D system when N ≥ D and through the
-    N × N (dual) system W = Zᵀ(Z Zᵀ + λI)⁻¹ T otherwise, whichever is smaller.
+    A thin wrapper over the book's one ridge solver, :func:`dlbook.regression.fit_ridge`
+    (which divides the sum of squares by N: λ is passed on as λ / N), for tensors; that solver
+    uses the N × N (dual) system when there are fewer examples than features.
 
     Args:
         Z: inputs, shape (N, D).
@@ -328,21 +332,15 @@ def ridge_regression(Z: torch.Tensor, T: torch.Tensor, lam: float = 1.0):
     Raises:
         ValueError: for mismatched shapes or λ ≤ 0.
 
-    Introduced in chapter 20.
+    Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     if Z.ndim != 2 or T.ndim != 2 or len(Z) != len(T):
         raise ValueError(f"expected Z (N, D) and T (N, K), got {tuple(Z.shape)} and {tuple(T.shape)}")
     if lam <= 0:
         raise ValueError(f"lam must be positive, got {lam}")
-    Z, T = Z.double(), T.double()
-    z_mean, t_mean = Z.mean(dim=0), T.mean(dim=0)
-    Zc, Tc = Z - z_mean, T - t_mean
-    n, d = Zc.shape
-    if n >= d:
-        W = torch.linalg.solve(Zc.T @ Zc + lam * torch.eye(d, dtype=Z.dtype), Zc.T @ Tc)  # (D, K)
-    else:
-        W = Zc.T @ torch.linalg.solve(Zc @ Zc.T + lam * torch.eye(n, dtype=Z.dtype), Tc)  # (D, K)
-    return W, t_mean - z_mean @ W
+    A = np.c_[np.ones(len(Z)), Z.detach().cpu().double().numpy()]  # (N, D + 1): the bias column first
+    theta = torch.from_numpy(fit_ridge(A, T.detach().cpu().double().numpy(), lam / len(Z)))  # (D + 1, K)
+    return theta[1:], theta[0]
 
 
 def total_variation(X: torch.Tensor) -> torch.Tensor:
@@ -407,40 +405,13 @@ def grid_segments(height: int, width: int, cell: int) -> torch.Tensor:
     """Cut an image into square cells ("superpixels"): (H, W) int64 ids, row-major from 0.
 
     Raises:
-        ValueError: for non-positive sizes. Introduced in chapter 20.
+        ValueError: for non-positive sizes. Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     if min(height, width, cell) < 1:
         raise ValueError(f"sizes must be positive, got {height}, {width}, {cell}")
     rows = torch.arange(height) // cell
     cols = torch.arange(width) // cell
     return rows[:, None] * ((width + cell - 1) // cell) + cols[None, :]  # (H, W)
-
-
-def weighted_least_squares(Z: torch.Tensor, t: torch.Tensor, w: torch.Tensor, ridge: float = 0.0):
-    """Minimize Σ_n w_n (t_n − b − z_n·β)² + ridge·‖β‖² by the normal equations.
-
-    Args:
-        Z: features, shape (N, D). t: targets, shape (N,). w: non-negative weights, shape (N,).
-        ridge: penalty on β (not on b), ≥ 0.
-
-    Returns:
-        ``(beta, b)``: shapes (D,) and () in float64.
-
-    Raises:
-        ValueError: for mismatched shapes or negative weights.
-
-    Introduced in chapter 20.
-    """
-    if Z.ndim != 2 or t.shape != (len(Z),) or w.shape != (len(Z),):
-        raise ValueError(f"expected Z (N, D), t (N,), w (N,), got {tuple(Z.shape)}, {tuple(t.shape)}, {tuple(w.shape)}")
-    if (w < 0).any() or ridge < 0:
-        raise ValueError("weights and ridge must be non-negative")
-    A = torch.cat([torch.ones(len(Z), 1, dtype=torch.float64), Z.double()], dim=1)  # (N, D + 1)
-    Aw = A * w.double()[:, None]
-    penalty = ridge * torch.eye(A.shape[1], dtype=torch.float64)
-    penalty[0, 0] = 0.0
-    theta = torch.linalg.solve(A.T @ Aw + penalty, Aw.T @ t.double())  # (D + 1,)
-    return theta[1:], theta[0]
 
 
 @torch.no_grad()
@@ -454,7 +425,8 @@ def lime_surrogate(net: nn.Module, x: torch.Tensor, target: int, segments: torch
     the first sample keeps all), fills switched-off segments with ``fill``, asks the network
     for the class score, and fits score ≈ b + Σ_s β_s m_s by least squares weighted with
     exp(−d² / kernel_width²), d the fraction of segments switched off: samples close to the
-    original image count more.
+    original image count more. The fit is :func:`dlbook.regression.fit_ridge` with these
+    example weights and a penalty ``ridge`` ‖β‖² on the coefficients (not the intercept).
 
     Args:
         net: the classifier. x: one image, shape (C, H, W). target: the class.
@@ -468,7 +440,7 @@ def lime_surrogate(net: nn.Module, x: torch.Tensor, target: int, segments: torch
     Raises:
         ValueError: for a bad image or segment shape.
 
-    Source: Ribeiro, Singh and Guestrin (2016). Introduced in chapter 20.
+    Source: Ribeiro, Singh and Guestrin (2016). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     if x.ndim != 3 or segments.shape != x.shape[1:]:
         raise ValueError(f"expected x (C, H, W) and segments (H, W), got {tuple(x.shape)} and {tuple(segments.shape)}")
@@ -488,7 +460,10 @@ def lime_surrogate(net: nn.Module, x: torch.Tensor, target: int, segments: torch
     scores = torch.cat(scores)  # (M,)
     distance = 1 - masks.mean(dim=1)  # fraction switched off
     weights = torch.exp(-(distance**2) / kernel_width**2)
-    coef, intercept = weighted_least_squares(masks, scores, weights, ridge)
+    design = np.c_[np.ones(len(masks)), masks.numpy()]  # (M, S + 1): the intercept column first
+    # Σ_m w_m (score_m − b − m·β)² + ridge ‖β‖²: the one ridge solver divides the sum by M
+    theta = torch.from_numpy(fit_ridge(design, scores.numpy(), ridge / len(masks), weights=weights.numpy()))
+    coef, intercept = theta[1:], theta[0]
     fitted = intercept + masks @ coef
     mean = (weights * scores).sum() / weights.sum()
     r2 = 1 - (weights * (scores - fitted) ** 2).sum() / (weights * (scores - mean) ** 2).sum()
@@ -510,7 +485,7 @@ def randomized_copy(net: nn.Module, module_names: list[str], seed: int = 0) -> n
     Raises:
         ValueError: for an unknown name or a module without parameters to reset.
 
-    Introduced in chapter 20.
+    Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     clone = copy.deepcopy(net)
     modules = dict(clone.named_modules())
@@ -527,7 +502,7 @@ def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     """Spearman rank correlation of two maps (flattened): the Pearson correlation of their ranks.
 
     Ties get their average rank. Raises ValueError for different numbers of elements.
-    Introduced in chapter 20.
+    Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     a, b = a.flatten().double().cpu(), b.flatten().double().cpu()
     if a.numel() != b.numel() or a.numel() < 2:

@@ -1,4 +1,4 @@
-"""Batch normalization written from scratch: batch statistics, learned scale and shift, running averages.
+"""Batch and layer normalization written from scratch: batch statistics, learned scale and shift, running averages.
 
 For each feature (channel) $i$ the layer standardizes its input over the examples of a batch,
 then rescales and shifts it with learned parameters:
@@ -24,8 +24,13 @@ statistics included:
 :func:`batch_norm_backward` is the backward pass derived by hand; the layers themselves let
 autograd differentiate through :func:`batch_norm`.
 
-Source: Ioffe and Szegedy (2015); the notes' "Batch normalization" (Lee) and "批量归一化与层
-归一化" (Qiu's review notes). Introduced in chapter 11.
+:class:`LayerNorm` standardizes each example over its own features instead (the last
+dimension): no batch statistics, so it behaves the same in training and evaluation and for a
+batch of one; recurrent networks and transformers use it.
+
+Source: Ioffe and Szegedy (2015); Ba, Kiros and Hinton (2016); the notes' "Batch normalization"
+(Lee) and "批量归一化与层归一化" (Qiu's review notes). Introduced in
+:doc:`chapter 11 </notebooks/11_adaptive_learning_rates>`.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import numbers
 import torch
 from torch import nn
 
-__all__ = ["batch_norm", "batch_norm_backward", "BatchNorm1d", "BatchNorm2d"]
+__all__ = ["batch_norm", "batch_norm_backward", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 def _reduce_dims(x: torch.Tensor) -> list[int]:
@@ -249,3 +254,36 @@ class BatchNorm2d(_BatchNorm):
     """
 
     _input_dims = (4,)
+
+
+class LayerNorm(nn.Module):
+    """Layer normalization: standardize each vector over its own features, then scale and shift.
+
+    LN(x) = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta, with the mean and the (biased)
+    variance taken over the last dimension of each vector separately: unlike batch
+    normalization it needs no batch statistics.
+
+    Args:
+        d_model: size of the last dimension. eps: added to the variance.
+
+    Attributes:
+        weight (gamma) and bias (beta), shape (d_model,), named as in :class:`torch.nn.LayerNorm`.
+
+    Source: Ba, Kiros and Hinton (2016). Introduced in
+    :doc:`chapter 11 </notebooks/11_adaptive_learning_rates>`; used by the recurrent network of
+    :doc:`chapter 14 </notebooks/14_rnn>` and the transformer of :doc:`chapter 16 </notebooks/16_transformer>`.
+    """
+
+    def __init__(self, d_model: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d_model))
+        self.bias = nn.Parameter(torch.zeros(d_model))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (..., d_model) -> (..., d_model). Raises ValueError on another last dimension."""
+        if x.shape[-1] != self.weight.shape[0]:
+            raise ValueError(f"expected (..., {self.weight.shape[0]}), got {tuple(x.shape)}")
+        mean = x.mean(dim=-1, keepdim=True)  # (..., 1)
+        var = x.var(dim=-1, unbiased=False, keepdim=True)  # (..., 1)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias

@@ -10,7 +10,7 @@ two compute the same thing.
 
 What is here:
 
-* :class:`LayerNorm`, :class:`FeedForward`, :class:`EncoderLayer`, :class:`DecoderLayer`.
+* :class:`FeedForward`, :class:`EncoderLayer`, :class:`DecoderLayer`.
 * :class:`Seq2SeqTransformer`: token embeddings plus sinusoidal positions, a stack of encoder
   layers, a stack of decoder layers and a linear layer to vocabulary scores.
 * :class:`TransformerLM`: a single stack over one sequence, either bidirectional (BERT-like,
@@ -18,7 +18,7 @@ What is here:
 * :func:`greedy_decode` and :func:`beam_search`: autoregressive decoding with BEGIN and END
   tokens.
 
-Shapes are batch first: (B, L, d_model). Masks follow :mod:`dlbook.attention`: ``True`` marks
+Layer normalization is :class:`dlbook.normalization.LayerNorm`. Shapes are batch first: (B, L, d_model). Masks follow :mod:`dlbook.attention`: ``True`` marks
 what may be attended to.
 
 Sources: Vaswani et al. (2017), "Attention is all you need"; Ba, Kiros and Hinton (2016),
@@ -34,9 +34,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention, causal_mask, sinusoidal_positional_encoding
+from .normalization import LayerNorm
 
 __all__ = [
-    "LayerNorm",
     "FeedForward",
     "EncoderLayer",
     "DecoderLayer",
@@ -47,37 +47,6 @@ __all__ = [
 ]
 
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
-
-
-class LayerNorm(nn.Module):
-    """Layer normalization: standardize each vector over its own features, then scale and shift.
-
-    LN(x) = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta, with the mean and the (biased)
-    variance taken over the last dimension of each vector separately: unlike batch
-    normalization it needs no batch statistics.
-
-    Args:
-        d_model: size of the last dimension. eps: added to the variance.
-
-    Attributes:
-        weight (gamma) and bias (beta), shape (d_model,), named as in :class:`torch.nn.LayerNorm`.
-
-    Source: Ba, Kiros and Hinton (2016). Introduced in chapter 16.
-    """
-
-    def __init__(self, d_model: int, eps: float = 1e-5):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(d_model))
-        self.bias = nn.Parameter(torch.zeros(d_model))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (..., d_model) -> (..., d_model). Raises ValueError on another last dimension."""
-        if x.shape[-1] != self.weight.shape[0]:
-            raise ValueError(f"expected (..., {self.weight.shape[0]}), got {tuple(x.shape)}")
-        mean = x.mean(dim=-1, keepdim=True)  # (..., 1)
-        var = x.var(dim=-1, unbiased=False, keepdim=True)  # (..., 1)
-        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
 
 
 class FeedForward(nn.Module):
