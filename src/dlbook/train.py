@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .checkpoints import checkpoint_path, load_or_train  # noqa: F401 (re-exported)
 from .runtime import device as default_device
 
 __all__ = ["TrainConfig", "History", "train_classifier", "predict_logits", "accuracy",
@@ -166,52 +167,4 @@ def accuracy(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, batch_size: in
     _check_xy(X, y)
     logits = predict_logits(net, X, batch_size=batch_size, device=device)
     return (logits.argmax(dim=1) == y.cpu()).float().mean().item()
-
-
-def checkpoint_path(name: str, config: dict) -> Path:
-    """Cache path of a checkpoint: ``<cache>/checkpoints/<name>-<hash>.pt``.
-
-    The hash covers ``config`` (JSON-serializable: everything that determines the weights),
-    the dlbook and torch versions and the device type.
-    """
-    from . import __version__
-    from .data import cache_dir
-
-    key = json.dumps({"config": config, "dlbook": __version__, "torch": torch.__version__,
-                      "device": default_device().type}, sort_keys=True, default=str)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return cache_dir() / "checkpoints" / f"{name}-{digest}.pt"
-
-
-def load_or_train(name: str, build: Callable[[], nn.Module], fit: Callable[[nn.Module], object],
-                  config: dict) -> nn.Module:
-    """Return a trained model: loaded from its checkpoint if there is one, else built, trained
-    by ``fit(net)`` and saved (to a temporary file first, renamed when complete).
-
-    Args:
-        name: a short file-name-safe name, e.g. ``"digit_cnn"``.
-        build: makes the untrained model (same architecture every call).
-        fit: trains it in place.
-        config: everything that determines the trained weights (see :func:`checkpoint_path`).
-
-    Returns:
-        The model, in eval mode, on :func:`dlbook.device`.
-
-    Introduced in the CNN chapter.
-    """
-    if not name or not all(c.isalnum() or c in "_-" for c in name):
-        raise ValueError(f"name must be letters, digits, '_' or '-', got {name!r}")
-    path = checkpoint_path(name, config)
-    net = build().to(default_device())
-    if path.is_file() and os.environ.get("DLBOOK_RETRAIN", "") != "1":
-        net.load_state_dict(torch.load(path, map_location=default_device(), weights_only=True))
-        print(f"Loaded the trained {name} from the checkpoint {path.name}.")
-    else:
-        fit(net)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save(net.state_dict(), tmp)
-        tmp.replace(path)
-        print(f"Trained {name} and saved the checkpoint {path.name}.")
-    return net.eval()
 
