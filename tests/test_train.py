@@ -56,12 +56,3 @@ def test_load_or_train_saves_then_loads(tmp_path, monkeypatch):
     assert len(list((tmp_path / "checkpoints").glob("toy-*.pt"))) == 2
     with pytest.raises(ValueError, match="name"):
         train.load_or_train("../evil", build, fit, {})
-
-
-def test_digit_cnn_shapes_and_arguments():
-    net = models.digit_cnn(channels=(4, 8), hidden=16)
-    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
-    with pytest.raises(ValueError, match="dropout"):
-        models.digit_cnn(dropout=1.0)
-    with pytest.raises(ValueError, match="positive"):
-        models.digit_cnn(channels=(0, 8))

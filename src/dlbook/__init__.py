@@ -6,7 +6,7 @@ scale), :mod:`dlbook.data` (datasets with checksums), :mod:`dlbook.surfaces` (er
 and gradient descent), :mod:`dlbook.plotting` and :mod:`dlbook.interact` (sliders).
 """
 
-from .runtime import device, scale, scaled, seed
+from .runtime import device, scale, scaled, seed, time_call
 
-__all__ = ["device", "seed", "scale", "scaled"]
+__all__ = ["device", "seed", "scale", "scaled", "time_call"]
 __version__ = "0.1.0"

@@ -13,12 +13,12 @@ This module holds what the GAN chapter builds by hand:
   :func:`generator_loss`, :func:`critic_loss`, :func:`optimal_discriminator`,
   :func:`js_divergence`, :func:`wasserstein_1d`;
 * the Lipschitz constraints of WGAN: :func:`gradient_penalty`, :func:`spectral_norm_estimate`;
-* the networks and the loop: :class:`MLP` (optionally conditioned on a class),
-  :class:`GANConfig`, :func:`train_gan`;
+* the loop: :class:`GANConfig`, :func:`train_gan` (the networks are
+  :class:`dlbook.models.MLP`, optionally conditioned on a class);
 * the latent space and paired domains: :func:`interpolate_latents`,
   :func:`cycle_consistency_loss`.
 
-Introduced in chapter 17 (Generative adversarial networks).
+Introduced in :doc:`chapter 17 </notebooks/17_gan>`.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ __all__ = [
     "wasserstein_1d",
     "gradient_penalty",
     "spectral_norm_estimate",
-    "MLP",
     "GANConfig",
     "GANHistory",
     "train_gan",
@@ -394,97 +393,6 @@ def spectral_norm_estimate(
 
 
 # --------------------------------------------------------------------------- networks and training
-
-
-class MLP(nn.Module):
-    """A fully connected network for generators, discriminators and critics.
-
-    Input (B, ...) is flattened to (B, in_dim); with ``num_classes > 0`` the one-hot class
-    (the *condition* of a conditional GAN) is concatenated to it. The output (B, out_dim) is
-    reshaped to (B, *out_shape) when ``out_shape`` is given.
-
-    Args:
-        in_dim: input size (after flattening).
-        out_dim: output size.
-        hidden: width of each hidden layer.
-        num_layers: number of hidden layers (≥ 1).
-        num_classes: size of the one-hot condition, 0 for none.
-        batch_norm: batch normalization after each hidden linear layer (generators).
-        spectral_norm: spectral normalization of every linear layer (discriminators), with
-            :func:`torch.nn.utils.parametrizations.spectral_norm`.
-        leaky: LeakyReLU(0.2) instead of ReLU.
-        dropout: dropout probability after each hidden layer, in [0, 1) (discriminators).
-        out_activation: ``None``, ``"tanh"`` (images in [-1, 1]) or ``"sigmoid"``.
-        out_shape: shape of one output, e.g. (1, 14, 14).
-
-    Raises:
-        ValueError: for non-positive sizes, an unknown activation or an out_shape whose size
-            is not out_dim.
-
-    Introduced in chapter 17.
-    """
-
-    def __init__(
-        self,
-        in_dim: int,
-        out_dim: int,
-        hidden: int = 128,
-        num_layers: int = 2,
-        *,
-        num_classes: int = 0,
-        batch_norm: bool = False,
-        spectral_norm: bool = False,
-        leaky: bool = False,
-        dropout: float = 0.0,
-        out_activation: str | None = None,
-        out_shape: tuple[int, ...] | None = None,
-    ):
-        super().__init__()
-        if min(in_dim, out_dim, hidden, num_layers) < 1 or num_classes < 0:
-            raise ValueError(
-                f"sizes must be positive, got in_dim={in_dim}, out_dim={out_dim}, "
-                f"hidden={hidden}, num_layers={num_layers}, num_classes={num_classes}"
-            )
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if out_activation not in (None, "tanh", "sigmoid"):
-            raise ValueError(
-                f"out_activation must be None, 'tanh' or 'sigmoid', got {out_activation!r}"
-            )
-        if out_shape is not None and math.prod(out_shape) != out_dim:
-            raise ValueError(f"out_shape {out_shape} does not hold out_dim={out_dim} numbers")
-        self.num_classes, self.out_shape = num_classes, out_shape
-
-        def linear(a, b):
-            layer = nn.Linear(a, b)
-            return nn.utils.parametrizations.spectral_norm(layer) if spectral_norm else layer
-
-        layers, d = [], in_dim + num_classes
-        for _ in range(num_layers):
-            layers.append(linear(d, hidden))
-            if batch_norm:
-                layers.append(nn.BatchNorm1d(hidden))
-            layers.append(nn.LeakyReLU(0.2) if leaky else nn.ReLU())
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-            d = hidden
-        layers.append(linear(d, out_dim))
-        if out_activation == "tanh":
-            layers.append(nn.Tanh())
-        elif out_activation == "sigmoid":
-            layers.append(nn.Sigmoid())
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        h = x.flatten(1)  # (B, in_dim)
-        if self.num_classes:
-            if y is None:
-                raise ValueError(
-                    "this network is conditional: pass the class labels y of shape (B,)"
-                )
-            h = torch.cat([h, F.one_hot(y, self.num_classes).to(h.dtype)], dim=1)  # (B, in_dim + C)
-        out = self.net(h)  # (B, out_dim)
-        return out.view(-1, *self.out_shape) if self.out_shape is not None else out
 
 
 @dataclasses.dataclass

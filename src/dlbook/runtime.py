@@ -11,18 +11,24 @@ Every chapter's setup cell calls three things from here:
   (the default when a GPU is present: more data, more epochs). ``DLBOOK_SCALE`` overrides it.
   :func:`scaled` picks one of two values by the current scale, which is how chapters size runs.
 
-Introduced in chapter 1 (Machine learning in three steps).
+:func:`time_call` measures how long a piece of code takes on the current device, waiting for
+a GPU to finish its queued work before reading the clock (chapters 10, 13 and 16 time batch
+sizes, attention against recurrence and convolution, and decoding).
+
+Introduced in :doc:`chapter 1 </notebooks/01_three_steps>`.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
-__all__ = ["device", "seed", "scale", "scaled", "SCALES"]
+__all__ = ["device", "seed", "scale", "scaled", "SCALES", "time_call"]
 
 SCALES = ("small", "full")
 """The two run sizes a chapter supports."""
@@ -110,3 +116,52 @@ def scaled(small, full):
     Introduced in chapter 1.
     """
     return small if scale() == "small" else full
+
+
+def _synchronize() -> None:
+    """Wait for queued GPU work: CUDA and MPS run asynchronously, the CPU clock would stop early."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+    mps = getattr(torch, "mps", None)
+    if mps is not None and torch.backends.mps.is_available():
+        mps.synchronize()
+
+
+def time_call(fn: Callable[[], object], *, repeats: int = 3, warmup: int = 1,
+              reduce: str = "min") -> float:
+    """Wall-clock seconds of one call of ``fn()``, synchronizing a GPU around every call.
+
+    ``fn`` is called ``warmup`` times untimed (the first call of a network pays for memory
+    allocation and kernel selection), then ``repeats`` times, each timed with
+    :func:`time.perf_counter` between two synchronizations of the device. The fastest run is the
+    least disturbed by other programs (``reduce="min"``); the median (``"median"``) is steadier
+    when calls are short and many. Measured times depend on the machine and its load.
+
+    Args:
+        fn: the code to time, without arguments (wrap it in a ``lambda``).
+        repeats: timed calls, ≥ 1.
+        warmup: untimed calls before them, ≥ 0.
+        reduce: ``"min"`` or ``"median"``.
+
+    Returns:
+        Seconds, a float.
+
+    Raises:
+        ValueError: for repeats < 1, warmup < 0 or an unknown reduce.
+
+    Introduced in :doc:`chapter 10 </notebooks/10_batch_momentum>`.
+    """
+    if int(repeats) != repeats or repeats < 1 or int(warmup) != warmup or warmup < 0:
+        raise ValueError(f"repeats must be ≥ 1 and warmup ≥ 0 (integers), got {repeats!r} and {warmup!r}")
+    if reduce not in ("min", "median"):
+        raise ValueError(f"reduce must be 'min' or 'median', got {reduce!r}")
+    for _ in range(int(warmup)):
+        fn()
+    times = []
+    for _ in range(int(repeats)):
+        _synchronize()
+        start = time.perf_counter()
+        fn()
+        _synchronize()
+        times.append(time.perf_counter() - start)
+    return float(np.min(times) if reduce == "min" else np.median(times))
