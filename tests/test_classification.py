@@ -161,7 +161,7 @@ def test_softmax_with_two_classes_is_logistic_regression(binary):
     np.testing.assert_allclose(W[:, 1] - W[:, 0], fit.w, rtol=1e-8)
 
 
-def test_bad_input(binary):
+def test_logistic_regression_bad_input(binary):
     X, y = binary
     with pytest.raises(ValueError, match="0 or 1"):
         classification.logistic_loss(np.zeros(3), 0.0, X, y + 1)
@@ -218,7 +218,7 @@ def test_diagonal_is_gaussian_naive_bayes(blobs):
     np.testing.assert_allclose(model.posterior(X), sk.predict_proba(X), rtol=1e-9, atol=1e-12)
 
 
-def test_bad_input(blobs):
+def test_gaussian_classifier_bad_input(blobs):
     X, y = blobs
     with pytest.raises(ValueError, match="covariance"):
         classification.GaussianClassifier.fit(X, y, covariance="spherical")

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from dlbook import models, train
+from dlbook import train
 
 
 def blobs(n=400, seed=0):

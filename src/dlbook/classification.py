@@ -452,7 +452,7 @@ class GaussianClassifier:
     counts: np.ndarray
 
     @classmethod
-    def fit(cls, X, y, covariance: str = "full") -> "GaussianClassifier":
+    def fit(cls, X, y, covariance: str = "full") -> GaussianClassifier:
         """Fit P(C_k) = N_k / N and N(μ_k, Σ_k) for every class by maximum likelihood.
 
         Args:

@@ -286,7 +286,8 @@ def fit_linear_probe(Z: torch.Tensor, y: torch.Tensor, num_classes: int, weight_
     Raises:
         ValueError: for mismatched shapes or labels out of range.
 
-    Source: Alain and Bengio (2016), linear classifier probes. Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Source: Alain and Bengio (2016), linear classifier probes. Introduced in
+    :doc:`chapter 20 </notebooks/20_explainability>`.
     """
     if Z.ndim != 2 or y.ndim != 1 or len(Z) != len(y):
         raise ValueError(f"expected Z (N, D) and y (N,), got {tuple(Z.shape)} and {tuple(y.shape)}")

@@ -213,7 +213,8 @@ class SliderFigure(widgets.VBox):
                 self._background = canvas.copy_from_bbox(self.figure.bbox)
         if self._blit:
             if artists is None:
-                raise ValueError("update returned None after returning artists once; return the changed artists every time")
+                raise ValueError("update returned None after returning artists once; "
+                                 "return the changed artists every time")
             canvas.restore_region(self._background)
             for artist in artists:
                 artist.set_animated(True)
@@ -295,7 +296,8 @@ class SliderFigure(widgets.VBox):
             caption = html.escape(self._caption(n, self.values[n]))
             rows.append(
                 f'<div class="dlbook-slider-row" style="display:flex;align-items:center;gap:0.8em;margin:0.2em 0">'
-                f'<label for="{uid}-{i}" data-slider-label="{i}" style="min-width:9em;font-family:monospace">{caption}</label>'
+                f'<label for="{uid}-{i}" data-slider-label="{i}" '
+                f'style="min-width:9em;font-family:monospace">{caption}</label>'
                 f'<input type="range" id="{uid}-{i}" name="{html.escape(n)}" min="0" max="{len(self.params[n]) - 1}" '
                 f'step="1" value="{positions[i]}" aria-valuetext="{caption}" style="width:320px"></div>'
             )

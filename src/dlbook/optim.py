@@ -1,12 +1,13 @@
-"""Optimizers written from scratch: gradient descent, momentum, Nesterov, AdaGrad, RMSProp, Adadelta, Adam, clipping.
+"""Optimizers from scratch: gradient descent, momentum, Nesterov, AdaGrad, RMSProp, Adadelta, Adam, clipping.
 
 :func:`gradient_descent` is plain gradient descent θ ← θ − η g on a function of a NumPy
 parameter vector, keeping every point it visits (a :class:`GDPath`) so that the path can be
 drawn on an error surface (:mod:`dlbook.surfaces`); it stops on a budget of updates, a small
 gradient, a small change of the loss, or divergence.
 
-The optimizers of deep learning work on PyTorch parameters instead. Each is a small class with PyTorch's interface (it subclasses
-:class:`torch.optim.Optimizer` for the plumbing: parameter groups, ``zero_grad``,
+The optimizers of deep learning work on PyTorch parameters instead. Each is a small class with
+PyTorch's interface (it subclasses :class:`torch.optim.Optimizer` for the plumbing: parameter
+groups, ``zero_grad``,
 ``state_dict``, and so that PyTorch's learning-rate schedulers drive it), but its ``step`` is
 written out here, one line per formula. Each follows PyTorch's exact conventions, so that the
 book's tests can check it against ``torch.optim`` step by step:

@@ -16,12 +16,8 @@ Introduced in the CNN chapter.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F

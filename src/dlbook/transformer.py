@@ -18,7 +18,8 @@ What is here:
 * :func:`greedy_decode` and :func:`beam_search`: autoregressive decoding with BEGIN and END
   tokens.
 
-Layer normalization is :class:`dlbook.normalization.LayerNorm`. Shapes are batch first: (B, L, d_model). Masks follow :mod:`dlbook.attention`: ``True`` marks
+Layer normalization is :class:`dlbook.normalization.LayerNorm`. Shapes are batch first:
+(B, L, d_model). Masks follow :mod:`dlbook.attention`: ``True`` marks
 what may be attended to.
 
 Sources: Vaswani et al. (2017), "Attention is all you need"; Ba, Kiros and Hinton (2016),
