@@ -182,7 +182,7 @@ def test_fit_equals_a_hand_written_loop_and_records_metrics():
     assert hist.val_mse[-1] < hist.val_mse[0] and hist.seconds > 0
     assert calls == [1, 2, 3, 4] and not net.training
     with pytest.raises(AttributeError, match="no metric"):
-        hist.val_accuracy
+        _ = hist.val_accuracy
     with pytest.raises(KeyError, match="recorded"):
         hist["val_accuracy"]
 
