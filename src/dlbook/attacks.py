@@ -1,7 +1,7 @@
 """Adversarial attacks on image classifiers, and adversarial training as a defence.
 
 An attack looks for an image x close to a benign image x⁰, within an L∞ budget
-max_i |x_i − x⁰_i| ≤ ε and inside the valid pixel range [0, 1], that the classifier gets wrong:
+max_i ``|x_i − x⁰_i|`` ≤ ε and inside the valid pixel range [0, 1], that the classifier gets wrong:
 
 * :func:`fgsm`, the fast gradient sign method: one step of size ε along the sign of the
   gradient of the loss (Goodfellow, Shlens and Szegedy, 2015);
@@ -14,7 +14,7 @@ attacker computes them on a proxy network instead and hopes that the adversarial
 2017). :func:`attack_success_rate` scores an attack. :func:`adversarial_batch`, :func:`adversarial_training_step` and
 :func:`train_adversarially` retrain a network on its own adversarial images.
 
-Introduced in chapter 21 (Adversarial attacks).
+Introduced in :doc:`/notebooks/21_adversarial_attacks`.
 """
 
 from __future__ import annotations
@@ -67,12 +67,13 @@ def fgsm(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float, targeted:
         loss_fn: ``loss_fn(logits, y, reduction="sum")``; cross-entropy by default.
 
     Returns:
-        Adversarial images, same shape as X, with max |x − x⁰| ≤ ε and values in [0, 1].
+        Adversarial images, same shape as X, with max ``|x − x⁰|`` ≤ ε and values in [0, 1].
 
     Raises:
         ValueError: for mismatched shapes or ε outside [0, 1].
 
-    Source: Goodfellow, Shlens and Szegedy (2015). Introduced in chapter 21.
+    Source: Goodfellow, Shlens and Szegedy (2015). Introduced in
+    :doc:`/notebooks/21_adversarial_attacks`.
     """
     _check(X, y, eps)
     direction = -1.0 if targeted else 1.0
@@ -101,7 +102,8 @@ def pgd(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float, alpha: flo
     Raises:
         ValueError: for mismatched shapes, ε outside [0, 1] or num_steps < 1.
 
-    Source: Kurakin, Goodfellow and Bengio (2017); Madry et al. (2018). Introduced in chapter 21.
+    Source: Kurakin, Goodfellow and Bengio (2017); Madry et al. (2018). Introduced in
+    :doc:`/notebooks/21_adversarial_attacks`.
     """
     _check(X, y, eps)
     if num_steps < 1:
@@ -120,9 +122,9 @@ def pgd(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float, alpha: flo
 
 
 def linf_distance(X: torch.Tensor, X_adv: torch.Tensor) -> torch.Tensor:
-    """max_i |x_i − x⁰_i| per image: shape (N,). Raises ValueError for different shapes.
+    """max_i ``|x_i − x⁰_i|`` per image: shape (N,). Raises ValueError for different shapes.
 
-    Introduced in chapter 21.
+    Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
     if X.shape != X_adv.shape:
         raise ValueError(f"shapes differ: {tuple(X.shape)} and {tuple(X_adv.shape)}")
@@ -144,7 +146,7 @@ def attack_success_rate(net: nn.Module, X: torch.Tensor, X_adv: torch.Tensor, y:
     Raises:
         ValueError: for mismatched shapes.
 
-    Introduced in chapter 21.
+    Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
     if X.shape != X_adv.shape or len(y) != len(X) or (target is not None and target.shape != y.shape):
         raise ValueError(f"expected X and X_adv of one shape and labels of length N, got "
@@ -186,7 +188,7 @@ def ensemble(models: list[nn.Module]) -> Ensemble:
     Raises:
         ValueError: for an empty list.
 
-    Source: Liu, Chen, Liu and Song (2017). Introduced in chapter 21.
+    Source: Liu, Chen, Liu and Song (2017). Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
     return Ensemble(models)
 
@@ -214,7 +216,7 @@ def adversarial_batch(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: flo
     Raises:
         ValueError: for mismatched shapes, ε outside [0, 1] or a fraction outside [0, 1].
 
-    Introduced in chapter 21.
+    Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
     _check(X, y, eps)
     if not 0 <= adv_fraction <= 1:
@@ -244,7 +246,7 @@ def adversarial_training_step(net: nn.Module, optimizer: torch.optim.Optimizer, 
         ValueError: as :func:`adversarial_batch`.
 
     Source: the adversarial training of Goodfellow et al. (2015) and Madry et al. (2018).
-    Introduced in chapter 21.
+    Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
     X_mixed = adversarial_batch(net, X, y, eps, adv_fraction, alpha, generator)
     net.train()
@@ -271,7 +273,7 @@ def train_adversarially(net: nn.Module, X: torch.Tensor, y: torch.Tensor, config
     Raises:
         ValueError: as :func:`adversarial_batch` and ``train_classifier``.
 
-    Introduced in chapter 21.
+    Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
     _check(X, y, eps)
     if not 0 <= adv_fraction <= 1:

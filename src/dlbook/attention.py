@@ -31,7 +31,7 @@ there means *ignore*; pass ``~mask``.)
 Sources: Hung-yi Lee, Machine Learning 2021, "Self-attention" lectures; Vaswani et al. (2017),
 "Attention is all you need"; Bahdanau et al. (2015) for additive attention.
 
-Introduced in chapter 13 (Self-attention).
+Introduced in :doc:`/notebooks/13_self_attention`.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def scaled_dot_product_attention(
 
     Source: Vaswani et al. (2017), eq. (1). Equal to
     :func:`torch.nn.functional.scaled_dot_product_attention` (which returns only the output).
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     _check_qkv(query, key, value)
     if scale is None:
@@ -139,7 +139,7 @@ def additive_attention_scores(
         ValueError: if the shapes do not fit together.
 
     Source: Bahdanau, Cho and Bengio (2015); the "additive" module of the course.
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     if query.ndim < 2 or key.ndim < 2:
         raise ValueError(
@@ -186,7 +186,7 @@ class MultiHeadAttention(nn.Module):
 
     Source: Vaswani et al. (2017), section 3.2.2. Equal to :class:`torch.nn.MultiheadAttention`
     (``batch_first=True``) once :meth:`copy_from_torch` has copied its weights.
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
 
     def __init__(self, d_model: int, num_heads: int, bias: bool = True, dropout: float = 0.0):
@@ -320,7 +320,8 @@ def padding_mask(lengths, max_len: int | None = None) -> torch.Tensor:
     Raises:
         ValueError: for negative lengths or a length above ``max_len``.
 
-    Source: the "padding mask" of the transformer (Vaswani et al., 2017). Introduced in chapter 13.
+    Source: the "padding mask" of the transformer (Vaswani et al., 2017). Introduced in
+    :doc:`/notebooks/13_self_attention`.
     """
     lengths = torch.as_tensor(lengths)
     if lengths.ndim != 1 or (lengths < 0).any():
@@ -341,7 +342,7 @@ def causal_mask(length: int, device=None) -> torch.Tensor:
         ValueError: if length < 1.
 
     Source: masked self-attention of the transformer decoder (Vaswani et al., 2017).
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     if length < 1:
         raise ValueError(f"length must be at least 1, got {length}")
@@ -349,7 +350,7 @@ def causal_mask(length: int, device=None) -> torch.Tensor:
 
 
 def local_mask(length: int, window: int, device=None) -> torch.Tensor:
-    """Truncated (local) self-attention: position i may attend to j with |i - j| <= window.
+    """Truncated (local) self-attention: position i may attend to j with ``|i - j|`` <= window.
 
     Restricting attention to a band makes each output depend on a window of 2 * window + 1
     inputs, like the receptive field of a convolution (used for long inputs such as speech).
@@ -360,7 +361,7 @@ def local_mask(length: int, window: int, device=None) -> torch.Tensor:
     Raises:
         ValueError: if length < 1 or window < 0.
 
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     if length < 1 or window < 0:
         raise ValueError(f"need length >= 1 and window >= 0, got length={length}, window={window}")
@@ -388,7 +389,7 @@ def sinusoidal_positional_encoding(
     Raises:
         ValueError: for L < 1 or an odd or too small d_model.
 
-    Source: Vaswani et al. (2017), section 3.5. Introduced in chapter 13.
+    Source: Vaswani et al. (2017), section 3.5. Introduced in :doc:`/notebooks/13_self_attention`.
     """
     if num_positions < 1 or d_model < 2 or d_model % 2:
         raise ValueError(
@@ -426,7 +427,8 @@ def layer_costs(seq_len: int, d_model: int, kernel_size: int = 3) -> dict[str, d
     Raises:
         ValueError: for sizes out of range.
 
-    Source: Vaswani et al. (2017), Table 1, with exact counts. Introduced in chapter 13.
+    Source: Vaswani et al. (2017), Table 1, with exact counts. Introduced in
+    :doc:`/notebooks/13_self_attention`.
     """
     n, d, k = int(seq_len), int(d_model), int(kernel_size)
     if n < 1 or d < 1 or k < 2:

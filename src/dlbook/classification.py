@@ -46,8 +46,8 @@ Source: the notes' "logistic regression" section (three steps, cross-entropy vs 
 discriminative vs generative, multi-class), their "classifying Pokemon" section (generative
 model, maximum likelihood, shared covariance, naive Bayes, posterior probability as a sigmoid)
 and the review notes' logistic and softmax regression. The logistic unit with one feature is
-introduced in :doc:`chapter 3 </notebooks/03_error_surfaces>`; the rest in
-:doc:`chapter 7 </notebooks/07_classification>`.
+introduced in :doc:`/notebooks/03_error_surfaces`; the rest in
+:doc:`/notebooks/07_classification`.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ LOSSES = ("cross_entropy", "mse")
 
 
 def sigmoid(z) -> np.ndarray:
-    """The logistic function σ(z) = 1 / (1 + e^(−z)), without overflow for large |z|.
+    """The logistic function σ(z) = 1 / (1 + e^(−z)), without overflow for large ``|z|``.
 
     Args:
         z: array of any shape, float.
@@ -85,7 +85,7 @@ def sigmoid(z) -> np.ndarray:
     Returns:
         float64 array of z's shape, values in [0, 1].
 
-    Introduced in :doc:`chapter 3 </notebooks/03_error_surfaces>`.
+    Introduced in :doc:`/notebooks/03_error_surfaces`.
     """
     z = np.asarray(z, dtype=np.float64)
     # e^(−|z|) never overflows; the two branches agree where both are exact
@@ -107,7 +107,7 @@ def _check_binary(X, y, loss: str = "cross_entropy") -> tuple[np.ndarray, np.nda
 
 
 def _scores(w, b, X) -> np.ndarray:
-    """z = w x + b for every example: shape (*S, N) for weights of shape S (one feature) or (*S, D)."""
+    """z = w x + b for every example: shape (*S, N) for weights of shape S (one feature) or ``(*S, D)``."""
     w = np.asarray(w, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if X.ndim == 1:  # one feature: w and b are numbers or grids of any broadcastable shape S
@@ -122,10 +122,10 @@ def logistic_loss(w, b, X, y, loss: str = "cross_entropy"):
 
     With one feature (``X`` of shape (N,)), ``w`` and ``b`` may be numbers or arrays of any
     broadcastable shape S, a grid of an error surface; with feature vectors (``X`` of shape
-    (N, D)), ``w`` has shape (D,) (or (*S, D)) and ``b`` shape S. The examples are averaged over.
+    (N, D)), ``w`` has shape (D,) (or ``(*S, D)``) and ``b`` shape S. The examples are averaged over.
 
     Args:
-        w: weight(s), shape S (one feature) or (*S, D).
+        w: weight(s), shape S (one feature) or ``(*S, D)``.
         b: bias(es), shape S (no unit: a score).
         X: features, shape (N,) or (N, D), float.
         y: labels, shape (N,), each 0 or 1.
@@ -139,8 +139,8 @@ def logistic_loss(w, b, X, y, loss: str = "cross_entropy"):
 
     Source: the notes' logistic regression ("Logistic Regression + Square Error") and the
     probability appendix of the Goodfellow notes (cross-entropy). Introduced in
-    :doc:`chapter 3 </notebooks/03_error_surfaces>` (one feature) and
-    :doc:`chapter 7 </notebooks/07_classification>` (feature vectors).
+    :doc:`/notebooks/03_error_surfaces` (one feature) and
+    :doc:`/notebooks/07_classification` (feature vectors).
     """
     X, y = _check_binary(X, y, loss)
     z = _scores(w, b, X)  # (*S, N)
@@ -170,7 +170,7 @@ def logistic_grad(w, b, X, y, loss: str = "cross_entropy"):
     Raises:
         ValueError: as :func:`logistic_loss`, or if w or b is not a single point.
 
-    Introduced in :doc:`chapter 3 </notebooks/03_error_surfaces>`.
+    Introduced in :doc:`/notebooks/03_error_surfaces`.
     """
     X, y = _check_binary(X, y, loss)
     if np.ndim(b) != 0 or np.ndim(w) != X.ndim - 1:
@@ -230,7 +230,7 @@ def fit_logistic(X, y, lr: float, num_steps: int, *, loss: str = "cross_entropy"
         ValueError: for lr ≤ 0, num_steps < 0, a w0 of the wrong shape, or as
             :func:`logistic_loss`.
 
-    Introduced in :doc:`chapter 7 </notebooks/07_classification>`.
+    Introduced in :doc:`/notebooks/07_classification`.
     """
     X, y = _check_binary(X, y, loss)
     if X.ndim != 2:
@@ -267,7 +267,7 @@ def softmax(Z) -> np.ndarray:
     Returns:
         Probabilities of the same shape; each row sums to 1.
 
-    Introduced in :doc:`chapter 7 </notebooks/07_classification>`.
+    Introduced in :doc:`/notebooks/07_classification`.
     """
     Z = np.asarray(Z, dtype=np.float64)
     E = np.exp(Z - Z.max(axis=-1, keepdims=True))
@@ -303,7 +303,7 @@ def softmax_loss(W, b, X, y) -> float:
     Raises:
         ValueError: on mismatched shapes or class indices out of range.
 
-    Introduced in :doc:`chapter 7 </notebooks/07_classification>`.
+    Introduced in :doc:`/notebooks/07_classification`.
     """
     W, b, X, y = _check_multiclass(W, b, X, y)
     Z = X @ W + b  # (N, K)
@@ -321,7 +321,7 @@ def softmax_grad(W, b, X, y) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: as :func:`softmax_loss`.
 
-    Introduced in :doc:`chapter 7 </notebooks/07_classification>`.
+    Introduced in :doc:`/notebooks/07_classification`.
     """
     W, b, X, y = _check_multiclass(W, b, X, y)
     delta = softmax(X @ W + b)  # (N, K): Ŷ
@@ -345,7 +345,7 @@ def fit_softmax(X, y, num_classes: int, lr: float, num_steps: int) -> tuple[np.n
     Raises:
         ValueError: for K < 2, lr ≤ 0, or as :func:`softmax_loss`.
 
-    Introduced in :doc:`chapter 7 </notebooks/07_classification>`.
+    Introduced in :doc:`/notebooks/07_classification`.
     """
     if int(num_classes) != num_classes or num_classes < 2:
         raise ValueError(f"num_classes must be an integer ≥ 2, got {num_classes!r}")
@@ -391,7 +391,7 @@ def gaussian_log_density(X, mean, cov) -> np.ndarray:
         ValueError: on mismatched shapes, or if Σ is not positive definite (for example when a
             feature is an exact linear combination of the others).
 
-    Introduced in :doc:`chapter 7 </notebooks/07_classification>`.
+    Introduced in :doc:`/notebooks/07_classification`.
     """
     X = _as_2d(X)
     mean = np.asarray(mean, dtype=np.float64)
@@ -426,7 +426,7 @@ def gaussian_mle(X) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: if X is not a non-empty 2-D array.
 
-    Introduced in :doc:`chapter 7 </notebooks/07_classification>`.
+    Introduced in :doc:`/notebooks/07_classification`.
     """
     X = _as_2d(X)
     mean = X.mean(axis=0)  # (D,)
@@ -463,7 +463,7 @@ class GaussianClassifier:
         Raises:
             ValueError: on mismatched shapes, an unknown covariance, or fewer than two classes.
 
-        Introduced in :doc:`chapter 7 </notebooks/07_classification>`.
+        Introduced in :doc:`/notebooks/07_classification`.
         """
         X = _as_2d(X)
         y = np.asarray(y)
@@ -496,7 +496,7 @@ class GaussianClassifier:
     def posterior(self, X) -> np.ndarray:
         """P(C_k | x) by Bayes' rule, shape (N, K); rows sum to 1.
 
-        Introduced in :doc:`chapter 7 </notebooks/07_classification>`.
+        Introduced in :doc:`/notebooks/07_classification`.
         """
         a = self.log_joint(X)  # (N, K)
         a = a - a.max(axis=1, keepdims=True)  # log-sum-exp, stable
@@ -524,7 +524,7 @@ class GaussianClassifier:
             ValueError: if the model has more than two classes or its covariance is not shared.
 
         Source: the notes' derivation of the posterior as a sigmoid. Introduced in
-        :doc:`chapter 7 </notebooks/07_classification>`.
+        :doc:`/notebooks/07_classification`.
         """
         if len(self.classes) != 2 or self.covariance != "shared":
             raise ValueError(f"linear_boundary needs two classes and covariance='shared', got "

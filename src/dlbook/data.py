@@ -19,7 +19,7 @@ A forecast "from the last k days" turns one series into a table: the row of day 
 values of days t - 1, ..., t - k (the features x_1, ..., x_k) and its label is the value of
 day t. :func:`lagged_features` builds that table.
 
-Introduced in :doc:`chapter 1 </notebooks/01_three_steps>`.
+Introduced in :doc:`/notebooks/01_three_steps`.
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ def fetch(name: str | Dataset, *, download: bool = True) -> Path:
             download does (nothing is kept).
         DatasetNotFoundError: if the file is nowhere and the download is off or fails.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     if isinstance(name, Dataset):
         entry = name
@@ -281,7 +281,7 @@ def load_bike_sharing() -> pd.DataFrame:
         ``hum``, ``windspeed`` (float64, normalized to [0, 1]), and the counts ``casual``,
         ``registered`` and ``cnt`` (int64, riders per day).
 
-    Source: Fanaee-T and Gama (2013). Introduced in chapter 1.
+    Source: Fanaee-T and Gama (2013). Introduced in :doc:`/notebooks/01_three_steps`.
     """
     return pd.read_csv(fetch("bike"), parse_dates=["dteday"])
 
@@ -295,7 +295,7 @@ def load_pokemon_stats() -> pd.DataFrame:
         ``HP``, ``Attack``, ``Defense``, ``Sp. Atk``, ``Sp. Def``, ``Speed``, ``Generation``
         (int64) and ``Legendary`` (bool).
 
-    Introduced in the classification chapter.
+    Introduced in :doc:`/notebooks/07_classification`.
     """
     return pd.read_csv(fetch("pokemon_stats"))
 
@@ -308,7 +308,7 @@ def load_pokemon_go() -> pd.DataFrame:
         or Eevee), ``cp``, ``hp``, ``weight``, ``height`` and the other measurements before
         evolving, the same with the suffix ``_new`` after, and ``notes``.
 
-    Source: OpenIntro's ``pokemon`` data. Introduced in the regression chapter.
+    Source: OpenIntro's ``pokemon`` data. Introduced in :doc:`/notebooks/06_regression`.
     """
     return pd.read_csv(fetch("pokemon_go"))
 
@@ -328,7 +328,7 @@ def load_covid(split: str = "train") -> pd.DataFrame:
     Raises:
         ValueError: for another split.
 
-    Introduced in the training-guide chapter.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -338,7 +338,7 @@ def load_covid(split: str = "train") -> pd.DataFrame:
 def load_shakespeare() -> str:
     """Load Tiny Shakespeare: 1,115,394 characters of plays, as one ``str``.
 
-    Introduced in the recurrent-networks chapter.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
     return fetch("shakespeare").read_text(encoding="utf-8")
 
@@ -413,7 +413,7 @@ def load_mnist(split: str = "train", source: str = "auto") -> tuple[np.ndarray, 
         ValueError: for an unknown split or source.
         DatasetNotFoundError: if ``source="full"`` and the training files cannot be had.
 
-    Source: LeCun, Cortes and Burges, the MNIST database. Introduced in the CNN chapter.
+    Source: LeCun, Cortes and Burges, the MNIST database. Introduced in :doc:`/notebooks/12_cnn`.
     """
     if split not in MNIST_OFFLINE_SPLIT:
         raise ValueError(f"split must be one of {tuple(MNIST_OFFLINE_SPLIT)}, got {split!r}")
@@ -452,7 +452,7 @@ def mnist_tensors(split: str = "train", source: str = "auto"):
         ``(X, y)``: ``X`` of shape (N, 1, 28, 28), ``float32`` in [0, 1]; ``y`` of shape (N,),
         ``int64``. Both on the CPU (move batches to the device as you use them).
 
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     import torch
 
@@ -483,7 +483,7 @@ def lagged_features(series, num_days: int) -> np.ndarray:
             (the message gives its shape).
 
     Source: the notes' linear models on daily views that look 1, 7, 28 or 56 days back.
-    Introduced in :doc:`chapter 1 </notebooks/01_three_steps>`.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     if isinstance(num_days, bool) or not isinstance(num_days, numbers.Integral) or num_days < 1:
         raise ValueError(f"num_days must be a positive integer, got {num_days!r}")

@@ -16,7 +16,7 @@ Sources: the course's lecture on word embedding; Mikolov et al. (2013a, 2013b) f
 skip-gram, negative sampling and subsampling; Levy and Goldberg (2014) and Levy et al. (2015)
 for PPMI, SVD and context-distribution smoothing.
 
-Introduced in chapter 15 (Word embeddings).
+Introduced in :doc:`/notebooks/15_word_embeddings`.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def play_words(text: str) -> list[str]:
     Returns:
         A list of str.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     kept, previous = [], ""
     for line in text.split("\n"):
@@ -80,7 +80,7 @@ def build_vocab(words, min_count: int = 5) -> tuple[list[str], np.ndarray]:
     Raises:
         ValueError: if ``min_count`` < 1 or no word is frequent enough.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     if min_count < 1:
         raise ValueError(f"min_count must be at least 1, got {min_count}")
@@ -94,7 +94,7 @@ def build_vocab(words, min_count: int = 5) -> tuple[list[str], np.ndarray]:
 def encode_words(words, itos) -> np.ndarray:
     """Words → indices into ``itos``, shape (N,), int64; words outside the vocabulary get -1.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     stoi = {w: i for i, w in enumerate(itos)}
     return np.array([stoi.get(w, -1) for w in words], dtype=np.int64)
@@ -131,7 +131,7 @@ def cooccurrence_counts(ids, vocab_size: int, window: int) -> np.ndarray:
     Raises:
         ValueError: for a bad window or ids out of range.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     ids = _check_ids_window(ids, window, vocab_size)
     counts = np.zeros(vocab_size * vocab_size, dtype=np.float64)
@@ -164,7 +164,8 @@ def ppmi(C, alpha: float = 0.75) -> np.ndarray:
     Raises:
         ValueError: for a non-square or negative or all-zero C, or alpha outside (0, 1].
 
-    Source: Church and Hanks (1990); Levy et al. (2015). Introduced in chapter 15.
+    Source: Church and Hanks (1990); Levy et al. (2015). Introduced in
+    :doc:`/notebooks/15_word_embeddings`.
     """
     C = np.asarray(C, dtype=np.float64)
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
@@ -200,7 +201,8 @@ def svd_embeddings(M, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: if M is not 2-D or ``dim`` is not in [1, min(M.shape)].
 
-    Source: Deerwester et al. (1990); Levy and Goldberg (2014). Introduced in chapter 15.
+    Source: Deerwester et al. (1990); Levy and Goldberg (2014). Introduced in
+    :doc:`/notebooks/15_word_embeddings`.
     """
     M = np.asarray(M, dtype=np.float64)
     if M.ndim != 2 or not 1 <= dim <= min(M.shape):
@@ -229,7 +231,7 @@ def subsample_frequent(ids, counts, t: float = 1e-3, rng=None) -> np.ndarray:
     Returns:
         The kept ids, shape (M,), int64, in text order.
 
-    Source: Mikolov et al. (2013b). Introduced in chapter 15.
+    Source: Mikolov et al. (2013b). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     ids = _check_ids(ids, len(counts))
     rng = rng if rng is not None else np.random.default_rng(0)
@@ -253,7 +255,7 @@ def skipgram_pairs(ids, window: int) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: for window < 1.
 
-    Source: Mikolov et al. (2013a). Introduced in chapter 15.
+    Source: Mikolov et al. (2013a). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     ids = _check_ids_window(ids, window)
     centres, contexts = [], []
@@ -277,7 +279,7 @@ def cbow_examples(ids, window: int) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: for window < 1.
 
-    Source: Mikolov et al. (2013a). Introduced in chapter 15.
+    Source: Mikolov et al. (2013a). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     ids = _check_ids_window(ids, window)
     padded = np.concatenate([np.full(window, -1), ids, np.full(window, -1)])
@@ -293,7 +295,7 @@ def negative_distribution(counts, power: float = 0.75) -> np.ndarray:
     Returns:
         Shape (V,), float64, summing to 1.
 
-    Source: Mikolov et al. (2013b). Introduced in chapter 15.
+    Source: Mikolov et al. (2013b). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     weights = np.asarray(counts, dtype=np.float64) ** power
     if weights.ndim != 1 or not weights.sum() > 0:
@@ -324,7 +326,7 @@ def negative_sampling_grads(v, u_pos, u_neg):
     Raises:
         ValueError: for mismatched shapes.
 
-    Source: Mikolov et al. (2013b). Introduced in chapter 15.
+    Source: Mikolov et al. (2013b). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     if v.ndim != 2 or u_pos.shape != v.shape or u_neg.ndim != 3 or u_neg.shape[::2] != v.shape:
         raise ValueError(f"expected v (B, d), u_pos (B, d), u_neg (B, K, d), got {tuple(v.shape)}, "
@@ -370,7 +372,7 @@ class SkipGramNS(_EmbeddingTables):
 
     Forward: ``(centres (B,), contexts (B,), negatives (B, K))``, int64 → mean loss (scalar).
 
-    Source: Mikolov et al. (2013a, 2013b). Introduced in chapter 15.
+    Source: Mikolov et al. (2013a, 2013b). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
 
     def forward(self, centres, contexts, negatives):
@@ -390,7 +392,7 @@ class CBOWNS(_EmbeddingTables):
     Forward: ``(contexts (B, 2w) with -1 for missing words, centres (B,), negatives (B, K))``,
     int64 → mean loss (scalar).
 
-    Source: Mikolov et al. (2013a). Introduced in chapter 15.
+    Source: Mikolov et al. (2013a). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
 
     def hidden(self, contexts):
@@ -422,7 +424,7 @@ def train_negative_sampling(net, inputs, targets, neg_probs, *, num_epochs=1, ba
     Returns:
         ``(losses, snapshots)``: per-step loss, and a dict step → (V, d) CPU tensor.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     if len(inputs) != len(targets):
         raise ValueError(f"inputs and targets must have one length, got {len(inputs)} and {len(targets)}")
@@ -470,7 +472,7 @@ def nearest_neighbours(E, itos, word: str, k: int = 5) -> list[tuple[str, float]
     Raises:
         ValueError: if the word is not in the vocabulary or the shapes disagree.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     E = np.asarray(E.detach().cpu() if isinstance(E, torch.Tensor) else E, dtype=np.float64)
     if E.ndim != 2 or len(E) != len(itos):

@@ -25,7 +25,7 @@ Adebayo et al. (2018): an explanation that does not change when the weights are 
 not explain the weights.
 
 Every function takes a network mapping (N, C, H, W) images to (N, K) logits and puts it in eval
-mode for the duration of the call. Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+mode for the duration of the call. Introduced in :doc:`/notebooks/20_explainability`.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def class_score(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -
     Raises:
         ValueError: for a bad shape or an unknown score.
 
-    Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Introduced in :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     if score not in SCORES:
@@ -98,7 +98,8 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
     Each image's score depends only on that image (in eval mode), so the gradient of the sum of
     scores gives every image's own gradient in one backward pass.
 
-    Source: Simonyan, Vedaldi and Zisserman (2014). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Source: Simonyan, Vedaldi and Zisserman (2014). Introduced in
+    :doc:`/notebooks/20_explainability`.
     """
     was_training = net.training
     net.eval()
@@ -110,9 +111,9 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
 
 
 def saliency_map(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -> torch.Tensor:
-    """Gradient saliency map: |∂ score / ∂ x|, the largest over channels; shape (N, H, W).
+    """Gradient saliency map: ``|∂ score / ∂ x|``, the largest over channels; shape (N, H, W).
 
-    Source: Simonyan et al. (2014). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Source: Simonyan et al. (2014). Introduced in :doc:`/notebooks/20_explainability`.
     """
     return input_gradient(net, X, target, score).abs().amax(dim=1)
 
@@ -129,12 +130,12 @@ def smoothgrad(net: nn.Module, X: torch.Tensor, target, noise_level: float = 0.1
         generator: a CPU :class:`torch.Generator` for reproducible noise.
 
     Returns:
-        |mean gradient|, the largest over channels; shape (N, H, W).
+        ``|mean gradient|``, the largest over channels; shape (N, H, W).
 
     Raises:
         ValueError: for a negative noise level or fewer than one sample.
 
-    Source: Smilkov et al. (2017). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Source: Smilkov et al. (2017). Introduced in :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     if noise_level < 0 or num_samples < 1:
@@ -165,7 +166,7 @@ def integrated_gradients(net: nn.Module, X: torch.Tensor, target, baseline: torc
     Raises:
         ValueError: for a bad shape or num_steps < 1.
 
-    Source: Sundararajan, Taly and Yan (2017). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Source: Sundararajan, Taly and Yan (2017). Introduced in :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     if num_steps < 1:
@@ -200,7 +201,7 @@ def occlusion_map(net: nn.Module, X: torch.Tensor, target, patch: int = 4, strid
     Raises:
         ValueError: for a bad shape, patch or stride.
 
-    Source: Zeiler and Fergus (2014). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Source: Zeiler and Fergus (2014). Introduced in :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     n, _, h, w = X.shape
@@ -245,7 +246,7 @@ def layer_activations(net: nn.Module, X: torch.Tensor, layers: dict[str, nn.Modu
     Raises:
         ValueError: if ``layers`` is empty.
 
-    Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Introduced in :doc:`/notebooks/20_explainability`.
     """
     if not layers:
         raise ValueError("layers must name at least one submodule")
@@ -287,7 +288,7 @@ def fit_linear_probe(Z: torch.Tensor, y: torch.Tensor, num_classes: int, weight_
         ValueError: for mismatched shapes or labels out of range.
 
     Source: Alain and Bengio (2016), linear classifier probes. Introduced in
-    :doc:`chapter 20 </notebooks/20_explainability>`.
+    :doc:`/notebooks/20_explainability`.
     """
     if Z.ndim != 2 or y.ndim != 1 or len(Z) != len(y):
         raise ValueError(f"expected Z (N, D) and y (N,), got {tuple(Z.shape)} and {tuple(y.shape)}")
@@ -333,7 +334,7 @@ def ridge_regression(Z: torch.Tensor, T: torch.Tensor, lam: float = 1.0):
     Raises:
         ValueError: for mismatched shapes or λ ≤ 0.
 
-    Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Introduced in :doc:`/notebooks/20_explainability`.
     """
     if Z.ndim != 2 or T.ndim != 2 or len(Z) != len(T):
         raise ValueError(f"expected Z (N, D) and T (N, K), got {tuple(Z.shape)} and {tuple(T.shape)}")
@@ -345,10 +346,10 @@ def ridge_regression(Z: torch.Tensor, T: torch.Tensor, lam: float = 1.0):
 
 
 def total_variation(X: torch.Tensor) -> torch.Tensor:
-    """Anisotropic total variation of each image: Σ |x_{i+1,j} − x_{i,j}| + |x_{i,j+1} − x_{i,j}|.
+    """Anisotropic total variation of each image: Σ ``|x_{i+1,j} − x_{i,j}|`` + ``|x_{i,j+1} − x_{i,j}|``.
 
     Shape (N, C, H, W) → (N,). Large for noisy images, small for smooth ones. Introduced in
-    chapter 20.
+    :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     dh = (X[:, :, 1:, :] - X[:, :, :-1, :]).abs().sum(dim=(1, 2, 3))
@@ -381,7 +382,7 @@ def activation_maximization(objective: Callable[[torch.Tensor], torch.Tensor], X
         ValueError: for a bad shape or negative weights.
 
     Source: Erhan et al. (2009); regularizers as surveyed by Olah et al. (2017). Introduced in
-    chapter 20.
+    :doc:`/notebooks/20_explainability`.
     """
     _check_images(X0)
     if min(l2, tv, jitter, num_steps) < 0:
@@ -406,7 +407,7 @@ def grid_segments(height: int, width: int, cell: int) -> torch.Tensor:
     """Cut an image into square cells ("superpixels"): (H, W) int64 ids, row-major from 0.
 
     Raises:
-        ValueError: for non-positive sizes. Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+        ValueError: for non-positive sizes. Introduced in :doc:`/notebooks/20_explainability`.
     """
     if min(height, width, cell) < 1:
         raise ValueError(f"sizes must be positive, got {height}, {width}, {cell}")
@@ -441,7 +442,7 @@ def lime_surrogate(net: nn.Module, x: torch.Tensor, target: int, segments: torch
     Raises:
         ValueError: for a bad image or segment shape.
 
-    Source: Ribeiro, Singh and Guestrin (2016). Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Source: Ribeiro, Singh and Guestrin (2016). Introduced in :doc:`/notebooks/20_explainability`.
     """
     if x.ndim != 3 or segments.shape != x.shape[1:]:
         raise ValueError(f"expected x (C, H, W) and segments (H, W), got {tuple(x.shape)} and {tuple(segments.shape)}")
@@ -486,7 +487,7 @@ def randomized_copy(net: nn.Module, module_names: list[str], seed: int = 0) -> n
     Raises:
         ValueError: for an unknown name or a module without parameters to reset.
 
-    Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Introduced in :doc:`/notebooks/20_explainability`.
     """
     clone = copy.deepcopy(net)
     modules = dict(clone.named_modules())
@@ -503,7 +504,7 @@ def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     """Spearman rank correlation of two maps (flattened): the Pearson correlation of their ranks.
 
     Ties get their average rank. Raises ValueError for different numbers of elements.
-    Introduced in :doc:`chapter 20 </notebooks/20_explainability>`.
+    Introduced in :doc:`/notebooks/20_explainability`.
     """
     a, b = a.flatten().double().cpu(), b.flatten().double().cpu()
     if a.numel() != b.numel() or a.numel() < 2:

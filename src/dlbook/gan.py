@@ -5,7 +5,7 @@ G(z) of a complicated one, P_G. A discriminator D scores samples: high for real 
 generated ones. Training alternates: fix G and update D to tell real from generated, fix D
 and update G to raise D's score of its samples (Goodfellow et al., 2014).
 
-This module holds what the GAN chapter builds by hand:
+This module holds what :doc:`/notebooks/17_gan` builds by hand:
 
 * toy data: :func:`ring_means`, :func:`sample_mixture`, :func:`mixture_density`,
   :func:`mode_coverage` (which modes of a mixture the samples reach);
@@ -18,7 +18,7 @@ This module holds what the GAN chapter builds by hand:
 * the latent space and paired domains: :func:`interpolate_latents`,
   :func:`cycle_consistency_loss`.
 
-Introduced in :doc:`chapter 17 </notebooks/17_gan>`.
+Introduced in :doc:`/notebooks/17_gan`.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def ring_means(num_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
     Raises:
         ValueError: for fewer than one mode or a non-positive radius.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     if num_modes < 1 or radius <= 0:
         raise ValueError(f"need num_modes >= 1 and radius > 0, got {num_modes} and {radius}")
@@ -93,7 +93,7 @@ def sample_mixture(
     Raises:
         ValueError: for std <= 0, or weights of the wrong shape or not summing to 1.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     means = torch.as_tensor(means, dtype=torch.float32)
     if means.ndim == 1:
@@ -116,7 +116,7 @@ def sample_mixture(
 def mixture_density(x, means, std: float, weights=None) -> np.ndarray:
     """Density of a 1-D Gaussian mixture at the points x (any shape), in 1 / (unit of x).
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     x = np.asarray(x, dtype=np.float64)
     means = np.asarray(means, dtype=np.float64).reshape(-1)
@@ -145,7 +145,7 @@ def mode_coverage(
     Raises:
         ValueError: for mismatched dimensions.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     samples = torch.as_tensor(samples, dtype=torch.float32)
     means = torch.as_tensor(means, dtype=torch.float32)
@@ -181,7 +181,7 @@ def value_function(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torc
     Returns:
         A scalar tensor (nats), at most 0. The discriminator maximizes it.
 
-    Source: Goodfellow et al. (2014), equation 1. Introduced in chapter 17.
+    Source: Goodfellow et al. (2014), equation 1. Introduced in :doc:`/notebooks/17_gan`.
     """
     return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
 
@@ -189,7 +189,7 @@ def value_function(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torc
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """-V(G, D): binary cross-entropy with label 1 for real and 0 for generated samples.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     return -value_function(real_logits, fake_logits)
 
@@ -210,7 +210,8 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "non-saturating") -> t
     Raises:
         ValueError: for an unknown kind.
 
-    Source: Goodfellow et al. (2014), section 3; Arjovsky et al. (2017). Introduced in chapter 17.
+    Source: Goodfellow et al. (2014), section 3; Arjovsky et al. (2017). Introduced in
+    :doc:`/notebooks/17_gan`.
     """
     if kind == "minimax":
         return -F.softplus(fake_logits).mean()
@@ -225,7 +226,7 @@ def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.T
     """The WGAN critic's loss E_G[D(x)] - E_data[D(x)]: minus the estimate of the Wasserstein
     distance when D is 1-Lipschitz.
 
-    Source: Arjovsky et al. (2017). Introduced in chapter 17.
+    Source: Arjovsky et al. (2017). Introduced in :doc:`/notebooks/17_gan`.
     """
     return fake_scores.mean() - real_scores.mean()
 
@@ -242,7 +243,7 @@ def optimal_discriminator(p_data, p_g) -> np.ndarray:
     Raises:
         ValueError: for different shapes or negative values.
 
-    Source: Goodfellow et al. (2014), proposition 1. Introduced in chapter 17.
+    Source: Goodfellow et al. (2014), proposition 1. Introduced in :doc:`/notebooks/17_gan`.
     """
     p, q = np.asarray(p_data, np.float64), np.asarray(p_g, np.float64)
     if p.shape != q.shape or np.any(p < 0) or np.any(q < 0):
@@ -266,7 +267,7 @@ def js_divergence(p, q) -> float:
     Raises:
         ValueError: for different shapes, negative entries or an all-zero vector.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     p, q = np.asarray(p, np.float64).ravel(), np.asarray(q, np.float64).ravel()
     if p.shape != q.shape or np.any(p < 0) or np.any(q < 0) or p.sum() == 0 or q.sum() == 0:
@@ -286,7 +287,7 @@ def js_divergence(p, q) -> float:
 
 def wasserstein_1d(u, v) -> float:
     """Earth mover's (1-Wasserstein) distance between the empirical distributions of two 1-D
-    samples: the area between their cumulative distribution functions, ∫ |F_u(t) - F_v(t)| dt.
+    samples: the area between their cumulative distribution functions, ∫ ``|F_u(t) - F_v(t)|`` dt.
 
     Args:
         u, v: 1-D arrays of samples (any lengths ≥ 1), in some unit.
@@ -298,7 +299,7 @@ def wasserstein_1d(u, v) -> float:
         ValueError: for empty or non 1-D input.
 
     Source: Villani (2008); used as the GAN objective by Arjovsky et al. (2017).
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     u, v = np.asarray(u, np.float64), np.asarray(v, np.float64)
     if u.ndim != 1 or v.ndim != 1 or len(u) == 0 or len(v) == 0:
@@ -321,7 +322,7 @@ def gradient_penalty(
     y=None,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """WGAN-GP's penalty E[(|∇_x D(x̂)| - 1)²] at random points x̂ between real and fake samples.
+    """WGAN-GP's penalty E[(``|∇_x D(x̂)|`` - 1)²] at random points x̂ between real and fake samples.
 
     Args:
         critic: maps a batch (and optional class labels y) to scores (B,) or (B, 1).
@@ -335,7 +336,7 @@ def gradient_penalty(
     Raises:
         ValueError: if real and fake differ in shape.
 
-    Source: Gulrajani et al. (2017), algorithm 1. Introduced in chapter 17.
+    Source: Gulrajani et al. (2017), algorithm 1. Introduced in :doc:`/notebooks/17_gan`.
     """
     if real.shape != fake.shape:
         raise ValueError(
@@ -359,7 +360,7 @@ def spectral_norm_estimate(
 ):
     """Largest singular value of a matrix by power iteration, as spectral normalization uses it.
 
-    Repeats v = Wᵀu / |Wᵀu|, u = W v / |W v|; then σ ≈ uᵀ W v. Spectral normalization divides
+    Repeats v = Wᵀu / ``|Wᵀu|``, u = W v / ``|W v|``; then σ ≈ uᵀ W v. Spectral normalization divides
     each weight matrix by σ so that its layer is 1-Lipschitz.
 
     Args:
@@ -374,7 +375,7 @@ def spectral_norm_estimate(
     Raises:
         ValueError: unless W is 2-D and num_iters ≥ 1.
 
-    Source: Miyato et al. (2018), algorithm 1. Introduced in chapter 17.
+    Source: Miyato et al. (2018), algorithm 1. Introduced in :doc:`/notebooks/17_gan`.
     """
     if W.ndim != 2 or num_iters < 1:
         raise ValueError(
@@ -462,7 +463,7 @@ def train_gan(
             (not implemented).
 
     Source: Goodfellow et al. (2014), algorithm 1; Gulrajani et al. (2017), algorithm 1.
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     config = config or GANConfig()
     if config.loss not in ("gan", "wgan-gp"):
@@ -556,7 +557,7 @@ def interpolate_latents(
     Raises:
         ValueError: for different shapes, num < 2 or an unknown method.
 
-    Source: White (2016), Sampling generative networks. Introduced in chapter 17.
+    Source: White (2016), Sampling generative networks. Introduced in :doc:`/notebooks/17_gan`.
     """
     if z0.shape != z1.shape or z0.ndim != 1 or num < 2:
         raise ValueError(
@@ -578,12 +579,12 @@ def interpolate_latents(
 
 
 def cycle_consistency_loss(x: torch.Tensor, x_reconstructed: torch.Tensor) -> torch.Tensor:
-    """Cycle GAN's reconstruction term: mean |x - F(G(x))| (the L1 norm, averaged).
+    """Cycle GAN's reconstruction term: mean ``|x - F(G(x))|`` (the L1 norm, averaged).
 
     Raises:
         ValueError: if the shapes differ.
 
-    Source: Zhu et al. (2017), equation 2. Introduced in chapter 17.
+    Source: Zhu et al. (2017), equation 2. Introduced in :doc:`/notebooks/17_gan`.
     """
     if x.shape != x_reconstructed.shape:
         raise ValueError(

@@ -23,7 +23,7 @@ This module works on any loss written as a function of one flat parameter vector
   lecture does.
 
 Source: the notes' section "local minima and saddle points" (Hung-yi Lee, ML 2021).
-Introduced in chapter 9 (Critical points and the Hessian).
+Introduced in :doc:`/notebooks/09_critical_points`.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def flat_loss(net: nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.Tenso
     Raises:
         ValueError: if the net has no parameters, or X and y disagree on N.
 
-    Introduced in chapter 9.
+    Introduced in :doc:`/notebooks/09_critical_points`.
     """
     names, shapes, numels = [], [], []
     for name, p in net.named_parameters():
@@ -118,7 +118,7 @@ def hessian_dense(loss_at: LossFn, theta: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: if ``theta`` is not a 1-D floating-point tensor.
 
-    Introduced in chapter 9.
+    Introduced in :doc:`/notebooks/09_critical_points`.
     """
     theta = _check_theta(theta)
     with warnings.catch_warnings():
@@ -147,7 +147,8 @@ def hvp(loss_at: LossFn, theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: if the shapes differ.
 
-    Source: Pearlmutter (1994), Fast exact multiplication by the Hessian. Introduced in chapter 9.
+    Source: Pearlmutter (1994), Fast exact multiplication by the Hessian. Introduced in
+    :doc:`/notebooks/09_critical_points`.
     """
     return hvp_operator(loss_at, theta)(v)
 
@@ -168,7 +169,7 @@ def hvp_operator(loss_at: LossFn, theta: torch.Tensor) -> Callable[[torch.Tensor
     Raises:
         ValueError: if ``theta`` is not 1-D floating point, or (when called) v has another shape.
 
-    Introduced in chapter 9.
+    Introduced in :doc:`/notebooks/09_critical_points`.
     """
     theta = _check_theta(theta).detach().clone().requires_grad_(True)  # (P,)
     with torch.enable_grad():
@@ -192,7 +193,7 @@ def hessian_by_hvp(loss_at: LossFn, theta: torch.Tensor) -> torch.Tensor:
     Returns:
         H, shape (P, P).
 
-    Introduced in chapter 9.
+    Introduced in :doc:`/notebooks/09_critical_points`.
     """
     apply = hvp_operator(loss_at, theta)
     eye = torch.eye(theta.numel(), dtype=theta.dtype, device=theta.device)  # (P, P)
@@ -225,7 +226,8 @@ def hessian_eigen(loss_at: LossFn, theta: torch.Tensor, k: int = 1, *, which: st
         ValueError: for ``which`` not one of the three, or k outside [1, P).
         scipy.sparse.linalg.ArpackNoConvergence: if Lanczos does not converge in ``maxiter``.
 
-    Source: Lanczos (1950); Lehoucq, Sorensen and Yang, ARPACK (1998). Introduced in chapter 9.
+    Source: Lanczos (1950); Lehoucq, Sorensen and Yang, ARPACK (1998). Introduced in
+    :doc:`/notebooks/09_critical_points`.
     """
     from scipy.sparse.linalg import LinearOperator, eigsh
 
@@ -260,7 +262,7 @@ def classify_critical_point(eigenvalues, tol: float = 1e-8) -> str:
 
     Args:
         eigenvalues: the Hessian's eigenvalues, shape (P,) (array-like of floats).
-        tol: eigenvalues with |λ| ≤ tol count as zero (≥ 0).
+        tol: eigenvalues with ``|λ|`` ≤ tol count as zero (≥ 0).
 
     Returns:
         ``"local minimum"`` (all > tol), ``"local maximum"`` (all < −tol), ``"saddle point"``
@@ -270,7 +272,8 @@ def classify_critical_point(eigenvalues, tol: float = 1e-8) -> str:
     Raises:
         ValueError: for an empty or non-1-D array, or tol < 0.
 
-    Source: the notes, "local minima and saddle points". Introduced in chapter 9.
+    Source: the notes, "local minima and saddle points". Introduced in
+    :doc:`/notebooks/09_critical_points`.
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     if lam.ndim != 1 or lam.size == 0:
@@ -301,7 +304,8 @@ def minimum_ratio(eigenvalues) -> float:
     Raises:
         ValueError: for an empty or non-1-D array.
 
-    Source: the notes, "local minima and saddle points". Introduced in chapter 9.
+    Source: the notes, "local minima and saddle points". Introduced in
+    :doc:`/notebooks/09_critical_points`.
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     if lam.ndim != 1 or lam.size == 0:
@@ -327,7 +331,7 @@ def quadratic_model(loss0: float, g, H, theta0) -> Callable:
     Raises:
         ValueError: if the shapes do not agree, or (when called) θ's last axis is not P.
 
-    Introduced in chapter 9.
+    Introduced in :doc:`/notebooks/09_critical_points`.
     """
     g = np.asarray(g, dtype=np.float64)
     H = np.asarray(H, dtype=np.float64)

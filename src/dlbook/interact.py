@@ -39,7 +39,7 @@ rasterized once, not at every slider step); if it returns ``None`` the whole fig
 Both views label each slider with the parameter and its value (``η = 0.01``) and work from the
 keyboard (arrow keys on a focused slider).
 
-Introduced in chapter 1 (Machine learning in three steps).
+Introduced in :doc:`/notebooks/01_three_steps`.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def frame_grid(params: Mapping[str, Sequence], max_frames: int = DEFAULT_MAX_FRA
         ValueError: for no parameters, an empty or non-numeric value list, repeated values, or
             more combinations than ``max_frames`` (the message gives the count and the cap).
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     checked = _check_params(params)
     if not (isinstance(max_frames, numbers.Integral) and max_frames >= 1):
@@ -381,7 +381,7 @@ def interact(
             frames than ``max_frames``, unknown names in ``labels`` or ``initial``, an initial
             value not in its list, or a ``draw`` that does not return a function.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     return SliderFigure(draw, params, labels=labels, initial=initial, figsize=figsize, dpi=dpi,
                         max_frames=max_frames, alt=alt)

@@ -3,18 +3,18 @@
 Two chapters need numbers that say how good something is without a single "correct answer"
 per example:
 
-* the GAN chapter scores a generator by the classes a trained classifier sees in its samples
-  (:func:`class_histogram`, :func:`entropy`, :func:`inception_score`) and by how far the
+* :doc:`/notebooks/17_gan` scores a generator by the classes a trained classifier sees in its
+  samples (:func:`class_histogram`, :func:`entropy`, :func:`inception_score`) and by how far the
   classifier's features of generated images lie from those of real ones
   (:func:`frechet_distance`, the idea behind the FID of Heusel et al., 2017);
-* the auto-encoder chapter scores anomaly detectors by their ROC curve and the area under it
-  (:func:`roc_curve`, :func:`roc_auc`), and by classifier confidence
+* :doc:`/notebooks/19_autoencoders` scores anomaly detectors by their ROC curve and the area
+  under it (:func:`roc_curve`, :func:`roc_auc`), and by classifier confidence
   (:func:`max_softmax_probability`, :func:`softmax_entropy`).
 
 Everything is written from the definitions with NumPy or PyTorch; the tests compare each
 function with scikit-learn or SciPy.
 
-Introduced in chapter 17 (Generative adversarial networks).
+Introduced in :doc:`/notebooks/17_gan`.
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ValueError: for mismatched or empty shapes, labels other than 0/1, a single class, or
             non-finite scores.
 
-    Source: Fawcett (2006), An introduction to ROC analysis. Introduced in chapter 19.
+    Source: Fawcett (2006), An introduction to ROC analysis. Introduced in
+    :doc:`/notebooks/19_autoencoders`.
     """
     scores, labels = _check_scores(scores, labels)
     order = np.argsort(-scores, kind="mergesort")  # (N,) descending
@@ -102,7 +103,7 @@ def roc_auc(scores, labels) -> float:
     Returns:
         The area, a float in [0, 1].
 
-    Introduced in chapter 19.
+    Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     fpr, tpr, _ = roc_curve(scores, labels)
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
@@ -116,7 +117,7 @@ def auc_by_ranks(scores, labels) -> float:
 
     Args and Raises: as :func:`roc_curve`.
 
-    Introduced in chapter 19.
+    Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     scores, labels = _check_scores(scores, labels)
     pos, neg = scores[labels == 1], scores[labels == 0]
@@ -133,7 +134,7 @@ def mean_and_covariance(features) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: unless features is 2-D with at least two rows.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     if isinstance(features, torch.Tensor):
         features = features.detach().cpu().numpy()
@@ -171,7 +172,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
         ValueError: for inconsistent shapes.
 
     Source: Dowson and Landau (1982); used on Inception features as the FID by Heusel et al.
-    (2017). Introduced in chapter 17.
+    (2017). Introduced in :doc:`/notebooks/17_gan`.
     """
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
@@ -207,7 +208,7 @@ def classifier_features(
     Raises:
         ValueError: if net is not sequential.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     if not isinstance(net, nn.Sequential) or len(net) < 2:
         raise ValueError(
@@ -236,7 +237,7 @@ def class_histogram(predicted, num_classes: int) -> np.ndarray:
     Raises:
         ValueError: for an empty input or indices out of range.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     predicted = np.asarray(predicted.cpu() if isinstance(predicted, torch.Tensor) else predicted)
     if predicted.ndim != 1 or len(predicted) == 0:
@@ -261,7 +262,7 @@ def entropy(p, axis: int = -1) -> np.ndarray | float:
     Raises:
         ValueError: for negative entries or rows that do not sum to 1 (within 1e-6).
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     p = np.asarray(p, dtype=np.float64)
     if np.any(p < 0) or not np.allclose(p.sum(axis=axis), 1.0, atol=1e-6):
@@ -282,7 +283,7 @@ def inception_score(probs) -> float:
         ValueError: for a shape other than (N, K) or rows that are not distributions.
 
     Source: Salimans et al. (2016), here with the book's digit classifier in place of
-    Inception. Introduced in chapter 17.
+    Inception. Introduced in :doc:`/notebooks/17_gan`.
     """
     probs = np.asarray(probs.cpu() if isinstance(probs, torch.Tensor) else probs, dtype=np.float64)
     if probs.ndim != 2:
@@ -304,7 +305,7 @@ def max_softmax_probability(logits: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: unless logits are 2-D.
 
-    Source: Hendrycks and Gimpel (2017). Introduced in chapter 19.
+    Source: Hendrycks and Gimpel (2017). Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")
@@ -324,7 +325,7 @@ def softmax_entropy(logits: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: unless logits are 2-D.
 
-    Introduced in chapter 19.
+    Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")

@@ -2,11 +2,12 @@
 
 * :func:`mlp` builds a fully connected network (multilayer perceptron) from its layer sizes:
   linear layers with an activation between them, optionally batch normalization, dropout,
-  spectral normalization and an output activation. Chapters 4 to 12 build their small
-  regressors and classifiers with it, and :class:`MLP` wraps it for the GAN of
-  :doc:`chapter 17 </notebooks/17_gan>` (flattened inputs, an optional one-hot condition,
+  spectral normalization and an output activation. The chapters from
+  :doc:`/notebooks/04_sigmoid_relu` to :doc:`/notebooks/12_cnn` build their small regressors and
+  classifiers with it, and :class:`MLP` wraps it for the GAN of
+  :doc:`/notebooks/17_gan` (flattened inputs, an optional one-hot condition,
   reshaped outputs).
-* :func:`digit_cnn` is the book's digit classifier: :doc:`chapter 12 </notebooks/12_cnn>`
+* :func:`digit_cnn` is the book's digit classifier: :doc:`/notebooks/12_cnn`
   builds it step by step and explains each layer; the chapters on GANs, auto-encoders,
   explainability and adversarial attacks reuse the trained network (through
   :func:`trained_digit_cnn`) to score generated digits, to compare with, to explain and to
@@ -80,7 +81,7 @@ def mlp(sizes: Sequence[int], *, activation: str | Callable[[], nn.Module] = "re
             unknown activation.
 
     Source: the notes' "deep learning" lecture (fully connected feedforward network).
-    Introduced in :doc:`chapter 4 </notebooks/04_sigmoid_relu>`.
+    Introduced in :doc:`/notebooks/04_sigmoid_relu`.
     """
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2 or min(sizes) < 1:
@@ -113,7 +114,7 @@ class MLP(nn.Module):
 
     Input (B, ...) is flattened to (B, in_dim); with ``num_classes > 0`` the one-hot class
     (the *condition* of a conditional GAN) is concatenated to it. The output (B, out_dim) is
-    reshaped to (B, *out_shape) when ``out_shape`` is given. The layers are
+    reshaped to ``(B, *out_shape)`` when ``out_shape`` is given. The layers are
     ``mlp((in_dim + num_classes, hidden, ..., hidden, out_dim), ...)``, in ``self.net``.
 
     Args:
@@ -133,7 +134,7 @@ class MLP(nn.Module):
         ValueError: for non-positive sizes, an unknown activation or an out_shape whose size
             is not out_dim; in ``forward``, for a conditional network called without labels.
 
-    Introduced in :doc:`chapter 17 </notebooks/17_gan>`.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
 
     def __init__(
@@ -202,7 +203,7 @@ def digit_cnn(channels: tuple[int, int] = (16, 32), hidden: int = 128, dropout: 
         ValueError: for non-positive sizes or a dropout outside [0, 1).
 
     Source: LeCun et al. (1998), LeNet-5, with ReLU, max pooling and batch normalization.
-    Introduced in :doc:`chapter 12 </notebooks/12_cnn>`.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     c1, c2 = channels
     if min(c1, c2, hidden) < 1:
@@ -232,7 +233,7 @@ def trained_digit_cnn(source: str = "auto") -> nn.Module:
     Trains :func:`digit_cnn` with :data:`DIGIT_CNN_CONFIG` on ``mnist_tensors("train")``; about
     15 seconds on a 2-core CPU at the offline scale. Returns it in eval mode on the book's device.
 
-    Introduced in :doc:`chapter 12 </notebooks/12_cnn>`.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     X, y = mnist_tensors("train", source)
 

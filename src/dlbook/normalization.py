@@ -14,7 +14,8 @@ conventions are PyTorch's, so that :class:`BatchNorm1d` and :class:`BatchNorm2d`
 statistics included:
 
 * ``momentum`` is the weight of the *new* value, ``running = (1 - momentum) * running +
-  momentum * batch_value`` (0.1 by default): the opposite of the λ of momentum in chapter 10
+  momentum * batch_value`` (0.1 by default): the opposite of the λ of momentum in
+  :doc:`/notebooks/10_batch_momentum`
   and of Adam's β, which weigh the *old* value; ``momentum=None`` takes the plain average of
   all batches seen so far (``1 / num_batches_tracked``);
 * the batch variance used to normalize is the biased one (divided by m, the number of values
@@ -30,7 +31,7 @@ batch of one; recurrent networks and transformers use it.
 
 Source: Ioffe and Szegedy (2015); Ba, Kiros and Hinton (2016); the notes' "Batch normalization"
 (Lee) and "批量归一化与层归一化" (Qiu's review notes). Introduced in
-:doc:`chapter 11 </notebooks/11_adaptive_learning_rates>`.
+:doc:`/notebooks/11_adaptive_learning_rates`.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def batch_norm(
     """Batch normalization of x over all its dimensions but the feature dimension 1.
 
     Args:
-        x: (N, C) or (N, C, *), e.g. (N, C, L) or (N, C, H, W); any float dtype.
+        x: (N, C) or ``(N, C, *)``, e.g. (N, C, L) or (N, C, H, W); any float dtype.
         running_mean, running_var: (C,) running statistics, or None. In training mode they are
             updated *in place* (``(1 - momentum) * old + momentum * new``, with the unbiased
             batch variance); in evaluation mode they are used instead of the batch statistics.
@@ -86,7 +87,7 @@ def batch_norm(
         eps: added to the variance before the square root.
 
     Returns:
-        A tensor of the shape and dtype of x: gamma * (x - mu) / sqrt(var + eps) + beta.
+        A tensor of the shape and dtype of x: ``gamma * (x - mu) / sqrt(var + eps) + beta``.
 
     Raises:
         ValueError: on x with fewer than 2 dimensions, on statistics or parameters not of shape
@@ -95,7 +96,7 @@ def batch_norm(
             statistics.
 
     Same semantics as :func:`torch.nn.functional.batch_norm`. Source: Ioffe and Szegedy (2015).
-    Introduced in chapter 11.
+    Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check_input(x)
     num_features = x.shape[1]
@@ -146,17 +147,18 @@ def batch_norm_backward(
     examples: the gradient for one example depends on all the others in its batch.
 
     Args:
-        grad_out: (N, C, *) gradient of the loss with respect to the layer's output.
-        x: (N, C, *) the layer's input (its batch statistics are recomputed).
+        grad_out: ``(N, C, *)`` gradient of the loss with respect to the layer's output.
+        x: ``(N, C, *)`` the layer's input (its batch statistics are recomputed).
         weight: (C,) gamma, or None for 1. eps: as in the forward pass.
 
     Returns:
-        (grad_x, grad_weight, grad_bias) of shapes (N, C, *), (C,), (C,).
+        (grad_x, grad_weight, grad_bias) of shapes ``(N, C, *)``, (C,), (C,).
 
     Raises:
         ValueError: if grad_out and x differ in shape or x has fewer than 2 dimensions.
 
-    Source: Ioffe and Szegedy (2015), section 3. Introduced in chapter 11.
+    Source: Ioffe and Szegedy (2015), section 3. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check_input(x)
     if grad_out.shape != x.shape:
@@ -234,7 +236,7 @@ class BatchNorm1d(_BatchNorm):
         ValueError: on a bad argument; in forward, on an input that is not (N, C) or (N, C, L)
             with C = num_features, or on a single value per feature in training mode.
 
-    Source: Ioffe and Szegedy (2015). Introduced in chapter 11.
+    Source: Ioffe and Szegedy (2015). Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     _input_dims = (2, 3)
@@ -250,7 +252,8 @@ class BatchNorm2d(_BatchNorm):
     Raises:
         ValueError: as :class:`BatchNorm1d`, for an input that is not (N, C, H, W).
 
-    Source: Ioffe and Szegedy (2015), section 3.2. Introduced in chapter 11.
+    Source: Ioffe and Szegedy (2015), section 3.2. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     _input_dims = (4,)
@@ -270,8 +273,8 @@ class LayerNorm(nn.Module):
         weight (gamma) and bias (beta), shape (d_model,), named as in :class:`torch.nn.LayerNorm`.
 
     Source: Ba, Kiros and Hinton (2016). Introduced in
-    :doc:`chapter 11 </notebooks/11_adaptive_learning_rates>`; used by the recurrent network of
-    :doc:`chapter 14 </notebooks/14_rnn>` and the transformer of :doc:`chapter 16 </notebooks/16_transformer>`.
+    :doc:`/notebooks/11_adaptive_learning_rates`; used by the recurrent network of
+    :doc:`/notebooks/14_rnn` and the transformer of :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(self, d_model: int, eps: float = 1e-5):

@@ -22,7 +22,7 @@ book's tests can check it against ``torch.optim`` step by step:
 
 (The notes write momentum as m ← λ m − η g, θ ← θ + m; with a constant η this is the same
 path, with m = −η v. Qiu's textbook puts ε inside the square root; PyTorch, and this module,
-outside. Chapter 11 discusses both.)
+outside. :doc:`/notebooks/11_adaptive_learning_rates` discusses both.)
 
 :func:`clip_grad_value_` and :func:`clip_grad_norm_` clip gradients in place, as PyTorch's
 functions of the same names do. :func:`optimize_path` runs any optimizer, ours or PyTorch's,
@@ -32,10 +32,10 @@ Sources: Polyak (1964) momentum; Nesterov (1983) and Sutskever et al. (2013); Du
 Singer (2011) AdaGrad; Tieleman and Hinton (2012) RMSProp; Zeiler (2012) Adadelta; Kingma and
 Ba (2015) Adam; Pascanu, Mikolov and Bengio (2013) clipping. The notes: "adaptive learning
 rate" (Lee) and chapter 7 of Qiu's review notes. Gradient descent is introduced in
-:doc:`chapter 1 </notebooks/01_three_steps>` (:doc:`chapter 2 </notebooks/02_gradient_descent>`
+:doc:`/notebooks/01_three_steps` (:doc:`/notebooks/02_gradient_descent`
 adds the stopping rule on the change of the loss), momentum in
-:doc:`chapter 10 </notebooks/10_batch_momentum>`, the adaptive methods in
-:doc:`chapter 11 </notebooks/11_adaptive_learning_rates>`.
+:doc:`/notebooks/10_batch_momentum`, the adaptive methods in
+:doc:`/notebooks/11_adaptive_learning_rates`.
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ class GDPath:
         params: every point visited, shape (T + 1, P), float64; row 0 is the start.
         losses: the loss at each point, shape (T + 1,), or ``None`` if no loss was given.
         stopped: why it stopped: ``"max_steps"``, ``"small_gradient"`` (‖g‖ ≤ tol),
-            ``"small_loss_change"`` (|L_t − L_{t−1}| ≤ loss_tol, chapter 2) or ``"diverged"``
+            ``"small_loss_change"`` (``|L_t − L_{t−1}|`` ≤ loss_tol,
+            :doc:`/notebooks/02_gradient_descent`) or ``"diverged"``
             (a parameter or gradient became inf or NaN).
     """
 
@@ -106,7 +107,7 @@ def gradient_descent(
         loss_fn: optional θ → L(θ), recorded at each point.
         loss_tol: stop when one update changes the loss by at most this (≥ 0; needs
             ``loss_fn``; 0 never stops early unless the loss stops changing exactly). Added in
-            chapter 2.
+            :doc:`/notebooks/02_gradient_descent`.
 
     Returns:
         A :class:`GDPath`.
@@ -116,7 +117,7 @@ def gradient_descent(
             ``loss_fn``, or a gradient of the wrong shape.
 
     Source: the notes' "three steps", step 3 (optimization), and its two reasons to stop (a
-    budget of updates, a zero gradient). Introduced in chapter 1.
+    budget of updates, a zero gradient). Introduced in :doc:`/notebooks/01_three_steps`.
     """
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
@@ -205,7 +206,8 @@ class SGD(_Optimizer):
     * plain (μ = 0): θ ← θ − η g;
     * momentum: v ← μ v + g, θ ← θ − η v (v starts at 0, so v₁ = g₁);
     * Nesterov: v ← μ v + g, θ ← θ − η (g + μ v). This is the look-ahead method written in the
-      variable θ + μ·(last step); chapter 11 shows the change of variables.
+      variable θ + μ·(last step);
+      :doc:`/notebooks/11_adaptive_learning_rates` shows the change of variables.
 
     Args:
         params: an iterable of tensors (``net.parameters()``) or of parameter-group dicts.
@@ -217,7 +219,8 @@ class SGD(_Optimizer):
         ValueError: for η ≤ 0, μ outside [0, 1), or Nesterov without momentum.
 
     Matches ``torch.optim.SGD(params, lr, momentum, nesterov=...)`` (dampening 0, no weight
-    decay). Introduced in chapter 10 (momentum) and chapter 11 (Nesterov).
+    decay). Introduced in :doc:`/notebooks/10_batch_momentum` (momentum) and
+    :doc:`/notebooks/11_adaptive_learning_rates` (Nesterov).
     """
 
     def __init__(self, params: Iterable, lr: float, momentum: float = 0.0, nesterov: bool = False):
@@ -253,7 +256,8 @@ class Adagrad(_Optimizer):
         ValueError: for η ≤ 0, ε < 0 or decay < 0.
 
     Matches ``torch.optim.Adagrad(params, lr, lr_decay, eps=eps)`` with no initial accumulator.
-    Source: Duchi, Hazan and Singer (2011). Introduced in chapter 11.
+    Source: Duchi, Hazan and Singer (2011). Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-2, eps: float = 1e-10,
@@ -286,7 +290,8 @@ class RMSprop(_Optimizer):
         ValueError: for η ≤ 0, α outside [0, 1) or ε < 0.
 
     Matches ``torch.optim.RMSprop(params, lr, alpha, eps)`` (not centered, no momentum).
-    Source: Tieleman and Hinton (2012), Coursera lecture 6.5. Introduced in chapter 11.
+    Source: Tieleman and Hinton (2012), Coursera lecture 6.5. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8):
@@ -317,7 +322,7 @@ class Adadelta(_Optimizer):
         ValueError: for η ≤ 0, ρ outside [0, 1) or ε ≤ 0.
 
     Matches ``torch.optim.Adadelta(params, lr, rho, eps)``. Source: Zeiler (2012).
-    Introduced in chapter 11.
+    Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     def __init__(self, params: Iterable, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6):
@@ -352,7 +357,7 @@ class Adam(_Optimizer):
         ValueError: for η ≤ 0, a β outside [0, 1) or ε < 0.
 
     Matches ``torch.optim.Adam(params, lr, betas, eps)`` (no weight decay, no AMSGrad).
-    Source: Kingma and Ba (2015). Introduced in chapter 11.
+    Source: Kingma and Ba (2015). Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3,
@@ -394,7 +399,7 @@ def clip_grad_value_(params, clip_value: float) -> None:
         ValueError: for c ≤ 0.
 
     Matches :func:`torch.nn.utils.clip_grad_value_`. Source: Qiu's notes, chapter 7 (阈值截断).
-    Introduced in chapter 11.
+    Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _positive("clip_value", clip_value)
     for g in _grads(params):
@@ -419,7 +424,8 @@ def clip_grad_norm_(params, max_norm: float, eps: float = 1e-6) -> torch.Tensor:
         ValueError: for b ≤ 0 or ε < 0.
 
     Matches :func:`torch.nn.utils.clip_grad_norm_`. Source: Pascanu, Mikolov and Bengio
-    (2013); Qiu's notes, chapter 7 (按模截断). Introduced in chapter 11.
+    (2013); Qiu's notes, chapter 7 (按模截断). Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _positive("max_norm", max_norm)
     _positive("eps", eps, allow_zero=True)
@@ -457,7 +463,7 @@ def optimize_path(make_optimizer: Callable[[list[torch.Tensor]], torch.optim.Opt
     Raises:
         ValueError: for num_steps < 0 or a θ₀ that is not a scalar or 1-D.
 
-    Introduced in chapter 10.
+    Introduced in :doc:`/notebooks/10_batch_momentum`.
     """
     if int(num_steps) != num_steps or num_steps < 0:
         raise ValueError(f"num_steps must be a non-negative integer, got {num_steps!r}")

@@ -7,7 +7,7 @@ several chapters draw live here once: the contour plot and 3-D view of an error 
 by side (:func:`plot_surface_pairs`), and a grid of images such as digits, reconstructions or
 saliency maps (:func:`image_grid`).
 
-Introduced in :doc:`chapter 1 </notebooks/01_three_steps>`.
+Introduced in :doc:`/notebooks/01_three_steps`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def use_style() -> None:
     """Set the book's matplotlib defaults: readable sizes, a light grid, constrained layout,
     and the inline backend's PNG at a resolution that stays sharp without bloating pages.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     mpl.rcParams.update(
         {
@@ -98,7 +98,7 @@ def plot_contour(
     Raises:
         ValueError: if the shapes differ, or ``log`` is set and L has non-positive values.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     W, B, L = _check_grid(W, B, L)
     if log:
@@ -136,7 +136,7 @@ def plot_surface3d(ax3d, W, B, L, *, xlabel="w", ylabel="b", zlabel="loss L", st
     Raises:
         ValueError: if the shapes differ or the stride is below 1.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     W, B, L = _check_grid(W, B, L)
     if stride < 1:
@@ -172,8 +172,8 @@ def plot_surface_pairs(grids, *, xlabel: str, ylabel: str, zlabels, log: bool = 
     Raises:
         ValueError: if ``grids`` is empty, a zlabel is missing, or as :func:`plot_contour`.
 
-    Introduced in :doc:`chapter 1 </notebooks/01_three_steps>`; used again in
-    :doc:`chapter 3 </notebooks/03_error_surfaces>`.
+    Introduced in :doc:`/notebooks/01_three_steps`; used again in
+    :doc:`/notebooks/03_error_surfaces`.
     """
     import matplotlib.pyplot as plt
 
@@ -213,7 +213,7 @@ def plot_path(ax, path, *, color: str = PATH_COLORS[0], label: str | None = None
     Raises:
         ValueError: if ``path`` is not of shape (T + 1, 2).
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     path = np.asarray(path, dtype=np.float64)
     if path.ndim != 2 or path.shape[1] != 2 or len(path) == 0:
@@ -250,7 +250,7 @@ def plot_network(ax, layer_sizes, *, node_text=None, edge_text=None, node_colors
     Raises:
         ValueError: for an empty ``layer_sizes`` or a size below 1, or labels of another length.
 
-    Introduced in chapter 4.
+    Introduced in :doc:`/notebooks/04_sigmoid_relu`.
     """
     sizes = [int(d) for d in layer_sizes]
     if not sizes or min(sizes) < 1:
@@ -287,7 +287,7 @@ def plot_network(ax, layer_sizes, *, node_text=None, edge_text=None, node_colors
 def token_label(token: str) -> str:
     """A visible axis label for a token: a space becomes ␣ and a newline ↵.
 
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     return {" ": "\u2423", "\n": "\u21b5", "\t": "\u21e5"}.get(token, token)
 
@@ -313,7 +313,7 @@ def plot_attention(ax, weights, keys, queries, *, xlabel: str = "key", ylabel: s
     Raises:
         ValueError: if the shape does not match the number of keys and queries.
 
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 2 or w.shape != (len(queries), len(keys)):
@@ -398,8 +398,9 @@ def image_grid(images, *, ncols: int | None = None, titles=None, row_labels=None
         ValueError: for images of another shape, rows of different lengths, an unknown scale,
             fewer axes than images, or per-row settings of the wrong length.
 
-    Introduced in :doc:`chapter 12 </notebooks/12_cnn>`; used for the samples, reconstructions,
-    explanations and attacks of chapters 17, 19, 20 and 21.
+    Introduced in :doc:`/notebooks/12_cnn`; used for the samples, reconstructions,
+    explanations and attacks of :doc:`/notebooks/17_gan`, :doc:`/notebooks/19_autoencoders`,
+    :doc:`/notebooks/20_explainability` and :doc:`/notebooks/21_adversarial_attacks`.
     """
     import matplotlib.pyplot as plt
 

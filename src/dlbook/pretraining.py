@@ -229,7 +229,7 @@ def mask_tokens(
 def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy over the chosen positions only (labels != :data:`IGNORE_INDEX`).
 
-    loss = -(1/|M|) Σ_{(b, t) ∈ M} log softmax(logits[b, t])[labels[b, t]], computed with a
+    loss = -(1/``|M|``) Σ_{(b, t) ∈ M} log softmax(logits[b, t])[labels[b, t]], computed with a
     log-sum-exp; equal to ``F.cross_entropy(logits.flatten(0, 1), labels.flatten(),
     ignore_index=-100)``.
 

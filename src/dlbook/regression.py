@@ -16,7 +16,7 @@ power, for example) overflow the numerical range of the normal equations, so
 :func:`polynomial_features` divides ``x`` by a fixed ``scale`` before raising it to powers.
 
 Source: the notes' "predicting Pokemon" section (polynomial models, regularization, why the bias
-is not regularized). Introduced in chapter 6 (Regression: predicting Pokemon).
+is not regularized). Introduced in :doc:`/notebooks/06_regression`.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def polynomial_features(x, degree: int, scale: float = 1.0) -> np.ndarray:
         ValueError: if x is not a non-empty 1-D array, the degree is not a non-negative
             integer, or the scale is not positive.
 
-    Introduced in chapter 6.
+    Introduced in :doc:`/notebooks/06_regression`.
     """
     x = _as_1d(x, "x")
     if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 0:
@@ -98,8 +98,8 @@ def fit_ridge(X, y, lam: float = 0.0, unpenalized=(0,), weights=None) -> np.ndar
             unpenalized index out of range.
 
     Source: the notes' "predicting Pokemon", regularization. Introduced in
-    :doc:`chapter 6 </notebooks/06_regression>`; used for the probes and LIME of
-    :doc:`chapter 20 </notebooks/20_explainability>`.
+    :doc:`/notebooks/06_regression`; used for the probes and LIME of
+    :doc:`/notebooks/20_explainability`.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -176,7 +176,7 @@ def fit_polynomial(x, y, degree: int, lam: float = 0.0, scale: float | None = No
         y: labels, shape (N,).
         degree: highest power d ≥ 0.
         lam: λ ≥ 0; the bias is never penalized.
-        scale: what x is divided by (default: the largest |x| of the training data).
+        scale: what x is divided by (default: the largest ``|x|`` of the training data).
 
     Returns:
         A :class:`PolynomialModel`.
@@ -184,7 +184,7 @@ def fit_polynomial(x, y, degree: int, lam: float = 0.0, scale: float | None = No
     Raises:
         ValueError: as :func:`polynomial_features` and :func:`fit_ridge`.
 
-    Introduced in chapter 6.
+    Introduced in :doc:`/notebooks/06_regression`.
     """
     x = _as_1d(x, "x")
     if scale is None:
@@ -201,12 +201,12 @@ def _as_pair(y, y_hat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mean_absolute_error(y, y_hat) -> float:
-    """Average of |y - y_hat| (in y's unit): the course's "average error" of a regression.
+    """Average of ``|y - y_hat|`` (in y's unit): the course's "average error" of a regression.
 
     Raises:
         ValueError: if y and y_hat are not 1-D arrays of one length.
 
-    Introduced in chapter 6.
+    Introduced in :doc:`/notebooks/06_regression`.
     """
     y, y_hat = _as_pair(y, y_hat)
     return float(np.mean(np.abs(y - y_hat)))

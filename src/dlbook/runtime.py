@@ -12,10 +12,11 @@ Every chapter's setup cell calls three things from here:
   :func:`scaled` picks one of two values by the current scale, which is how chapters size runs.
 
 :func:`time_call` measures how long a piece of code takes on the current device, waiting for
-a GPU to finish its queued work before reading the clock (chapters 10, 13 and 16 time batch
+a GPU to finish its queued work before reading the clock (:doc:`/notebooks/10_batch_momentum`,
+:doc:`/notebooks/13_self_attention` and :doc:`/notebooks/16_transformer` time batch
 sizes, attention against recurrence and convolution, and decoding).
 
-Introduced in :doc:`chapter 1 </notebooks/01_three_steps>`.
+Introduced in :doc:`/notebooks/01_three_steps`.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def device() -> torch.device:
         ValueError: if ``DLBOOK_DEVICE`` names a device type PyTorch does not know, or one that
             is not available on this machine (``cuda`` without a GPU, ``mps`` off Apple silicon).
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     override = os.environ.get("DLBOOK_DEVICE", "").strip()
     if override:
@@ -79,7 +80,7 @@ def seed(n: int = 0) -> None:
     Raises:
         ValueError: if ``n`` is not a non-negative integer.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"seed expects a non-negative integer, got {n!r}")
@@ -98,7 +99,7 @@ def scale() -> str:
     Raises:
         ValueError: if ``DLBOOK_SCALE`` is set to anything else.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     override = os.environ.get("DLBOOK_SCALE", "").strip().lower()
     if override:
@@ -113,7 +114,7 @@ def scaled(small, full):
 
     Example: ``num_epochs = scaled(small=5, full=30)``.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     return small if scale() == "small" else full
 
@@ -149,7 +150,7 @@ def time_call(fn: Callable[[], object], *, repeats: int = 3, warmup: int = 1,
     Raises:
         ValueError: for repeats < 1, warmup < 0 or an unknown reduce.
 
-    Introduced in :doc:`chapter 10 </notebooks/10_batch_momentum>`.
+    Introduced in :doc:`/notebooks/10_batch_momentum`.
     """
     if int(repeats) != repeats or repeats < 1 or int(warmup) != warmup or warmup < 0:
         raise ValueError(f"repeats must be ≥ 1 and warmup ≥ 0 (integers), got {repeats!r} and {warmup!r}")

@@ -8,8 +8,8 @@ on such a surface and records its path, is :func:`dlbook.optim.gradient_descent`
 Notation follows the notes: parameters θ (here w and b), learning rate η (``lr``), gradient g,
 update θ ← θ − η g.
 
-Introduced in :doc:`chapter 1 </notebooks/01_three_steps>`;
-:doc:`chapter 3 </notebooks/03_error_surfaces>` adds the Hessian of the mean squared error of a
+Introduced in :doc:`/notebooks/01_three_steps`;
+:doc:`/notebooks/03_error_surfaces` adds the Hessian of the mean squared error of a
 linear model, whose eigenvalues give the shape of its surface.
 """
 
@@ -60,7 +60,8 @@ def linear_model_loss(w, b, x, y, loss: str = "mse") -> np.ndarray:
     Raises:
         ValueError: if x and y are not 1-D of one length, or the loss is unknown.
 
-    Source: the notes' "three steps", step 2 (MAE and MSE). Introduced in chapter 1.
+    Source: the notes' "three steps", step 2 (MAE and MSE). Introduced in
+    :doc:`/notebooks/01_three_steps`.
     """
     x, y = _check_xy(x, y)
     if loss not in LOSSES:
@@ -75,12 +76,12 @@ def linear_model_grad(w: float, b: float, x, y, loss: str = "mse") -> np.ndarray
     """Gradient (∂L/∂w, ∂L/∂b) of :func:`linear_model_loss` at one point, by hand.
 
     For MSE, ∂L/∂w = (2/N) Σ e_n x_n and ∂L/∂b = (2/N) Σ e_n with e_n = b + w x_n − y_n.
-    For MAE the derivative of |e| is sign(e) (0 at e = 0, a subgradient).
+    For MAE the derivative of ``|e|`` is sign(e) (0 at e = 0, a subgradient).
 
     Returns:
         float64 array of shape (2,).
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     x, y = _check_xy(x, y)
     if loss not in LOSSES:
@@ -110,7 +111,7 @@ def loss_surface(
         ValueError: if a value list is not 1-D with at least two values, or ``loss_fn``
             returns another shape.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     w_values = np.asarray(w_values, dtype=np.float64)
     b_values = np.asarray(b_values, dtype=np.float64)
@@ -147,7 +148,8 @@ def linear_model_hessian(X, bias: bool = True) -> np.ndarray:
         ValueError: if X is not 1-D or 2-D with at least one row.
 
     Source: the notes' "Batch normalization" motivation (features on different scales give an
-    error surface with very different slopes in different directions). Introduced in chapter 1.
+    error surface with very different slopes in different directions). Introduced in
+    :doc:`/notebooks/01_three_steps`.
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1:

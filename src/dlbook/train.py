@@ -1,12 +1,13 @@
 """The book's training engine: mini-batches, one training loop, its history, and scoring.
 
-The chapters write their first training loops by hand (chapter 1 onwards; chapter 5 checks its
+The chapters write their first training loops by hand (:doc:`/notebooks/01_three_steps` onwards;
+:doc:`/notebooks/05_backpropagation` checks its
 loop against :func:`fit`). Once the loop is understood, later chapters call :func:`fit`: the
 same loop with the conveniences a real run needs, written once. A chapter supplies only its
 *step*: what one batch does to the model.
 
 * :func:`minibatches` shuffles the examples each epoch (seeded) and cuts them into batches
-  (taught in chapter 10).
+  (taught in :doc:`/notebooks/10_batch_momentum`).
 * :func:`fit` runs ``num_epochs`` passes over the batches. With an ``optimizer`` it does, for
   every batch, ``zero_grad`` → ``loss.backward()`` → optional gradient-norm clipping →
   ``optimizer.step()`` → ``scheduler.step()``; with ``optimizer=None`` the step updates the
@@ -21,7 +22,7 @@ same loop with the conveniences a real run needs, written once. A chapter suppli
 train and save it) live in :mod:`dlbook.checkpoints` and are re-exported here.
 
 The design follows d2l's ``Trainer.fit`` and the ``training_step`` of PyTorch Lightning: the
-loop is fixed, the model-specific part is a function. Introduced in the CNN chapter.
+loop is fixed, the model-specific part is a function. Introduced in :doc:`/notebooks/12_cnn`.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True, s
         ValueError: without tensors, for a non-tensor, for first dimensions that differ or are
             0, or a batch size that is not a positive integer.
 
-    Introduced in chapter 10 (mini-batches).
+    Introduced in :doc:`/notebooks/10_batch_momentum` (mini-batches).
     """
     if not tensors:
         raise ValueError("minibatches needs at least one tensor, got none")
@@ -147,7 +148,7 @@ class History:
     * ``history.seconds``: wall-clock seconds of the whole run (CUDA synchronized).
 
     Other attributes may be set freely (e.g. ``best_epoch`` by early stopping).
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
 
     def __init__(self, names: Iterable[str] = ()) -> None:
@@ -307,8 +308,9 @@ def fit(
             given, a non-scalar metric, or a loss that is NaN or infinite (training stops
             before the update that would spread it into the weights).
 
-    Source: the training loop of chapter 1, organized like d2l's ``Trainer.fit``.
-    Introduced in the CNN chapter.
+    Source: the training loop of
+    :doc:`/notebooks/01_three_steps`, organized like d2l's ``Trainer.fit``.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     if isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Integral) or num_epochs < 1:
         raise ValueError(f"num_epochs must be a positive integer, got {num_epochs!r}")
@@ -446,7 +448,8 @@ def train_classifier(
         X_val, y_val: optional validation data, scored after every epoch.
         augment: optional function applied to each training batch of inputs (on the device).
         perturb: optional ``perturb(xb, yb) -> xb`` applied after ``augment``, which may use the
-            labels and the current network (adversarial training, chapter 21).
+            labels and the current network (adversarial training,
+            :doc:`/notebooks/21_adversarial_attacks`).
         loss_fn: ``loss_fn(logits, y)``; cross-entropy by default.
         device: where to train; :func:`dlbook.device` by default. The net is moved there.
         desc: label of the progress bar.
@@ -460,7 +463,7 @@ def train_classifier(
 
     This is :func:`fit` with a cross-entropy step on :func:`minibatches` of (X, y).
 
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     config = config or TrainConfig()
     _check_xy(X, y)

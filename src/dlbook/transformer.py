@@ -25,7 +25,7 @@ what may be attended to.
 Sources: Vaswani et al. (2017), "Attention is all you need"; Ba, Kiros and Hinton (2016),
 "Layer normalization"; Hung-yi Lee, Machine Learning 2021, "Transformer" lectures.
 
-Introduced in chapter 16 (The transformer).
+Introduced in :doc:`/notebooks/16_transformer`.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class FeedForward(nn.Module):
     Raises:
         ValueError: for an unknown activation.
 
-    Source: Vaswani et al. (2017), section 3.3. Introduced in chapter 16.
+    Source: Vaswani et al. (2017), section 3.3. Introduced in :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(self, d_model: int, d_ff: int, activation: str = "relu", dropout: float = 0.0):
@@ -125,7 +125,7 @@ class EncoderLayer(nn.Module):
     Source: Vaswani et al. (2017), section 3.1. Equal to
     :class:`torch.nn.TransformerEncoderLayer` (``batch_first=True``, same ``norm_first`` and
     activation) once :meth:`copy_from_torch` has copied its weights.
-    Introduced in chapter 16.
+    Introduced in :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(
@@ -195,7 +195,7 @@ class DecoderLayer(nn.Module):
 
     Source: Vaswani et al. (2017), section 3.1. Equal to
     :class:`torch.nn.TransformerDecoderLayer` (``batch_first=True``) once
-    :meth:`copy_from_torch` has copied its weights. Introduced in chapter 16.
+    :meth:`copy_from_torch` has copied its weights. Introduced in :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(
@@ -306,7 +306,7 @@ class Seq2SeqTransformer(nn.Module):
         dropout: dropout probability. max_len: longest sequence the positional encoding covers.
         pad_id: the padding token. norm_first: pre-norm blocks (post-norm by default).
 
-    Source: Vaswani et al. (2017), figure 1. Introduced in chapter 16.
+    Source: Vaswani et al. (2017), figure 1. Introduced in :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(
@@ -391,7 +391,8 @@ class TransformerLM(nn.Module):
         d_model, num_heads, num_layers, d_ff, dropout, max_len, norm_first: as in
             :class:`Seq2SeqTransformer`.
 
-    Source: Devlin et al. (2019), BERT; Radford et al. (2018), GPT. Introduced in chapter 16.
+    Source: Devlin et al. (2019), BERT; Radford et al. (2018), GPT. Introduced in
+    :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(
@@ -466,7 +467,7 @@ def greedy_decode(
     Raises:
         ValueError: for a malformed ``src`` or max_len < 1.
 
-    Introduced in chapter 16.
+    Introduced in :doc:`/notebooks/16_transformer`.
     """
     _check_decode_args(src, max_len)
     memory, src_key_mask = model.encode(src)
@@ -522,7 +523,7 @@ def beam_search(
         ValueError: for a malformed ``src``, max_len < 1 or a beam size out of range.
 
     Source: the beam search of neural machine translation (Sutskever et al., 2014).
-    Introduced in chapter 16.
+    Introduced in :doc:`/notebooks/16_transformer`.
     """
     _check_decode_args(src, max_len)
     V = model.out.out_features
