@@ -105,6 +105,9 @@ Modules, what they hold, and the chapters that use them:
    * - :mod:`dlbook.explain`
      - saliency, occlusion, integrated gradients, LIME, probes, sanity checks
      - 20
+   * - :mod:`dlbook.rl`
+     - Markov decision processes, Bellman equations, dynamic programming, Monte Carlo, SARSA, Q-learning
+     - (coming chapters)
    * - :mod:`dlbook.attacks`
      - FGSM, PGD, targeted and ensemble (transfer) attacks, adversarial training
      - 21
