@@ -29,7 +29,7 @@ Modules, what they hold, and the chapters that use them:
      - 1, 2, 3, 6, 9
    * - :mod:`dlbook.optim`
      - gradient descent with its path; SGD with momentum, AdaGrad, RMSProp, Adadelta, Adam, clipping
-     - 1, 2, 3, 6, 9, 10, 11, 14
+     - 1, 2, 3, 6, 9, 10, 11, 14, 24
    * - :mod:`dlbook.gradcheck`
      - gradients checked by finite differences
      - 2
@@ -50,7 +50,7 @@ Modules, what they hold, and the chapters that use them:
      - 5
    * - :mod:`dlbook.regression`
      - polynomial features and the book's one ridge solver
-     - 6, 8, 20
+     - 6, 8, 20, 23
    * - :mod:`dlbook.regularization`
      - weight penalties, input-noise augmentation, early stopping
      - 8
@@ -60,6 +60,9 @@ Modules, what they hold, and the chapters that use them:
    * - :mod:`dlbook.hessian`
      - Hessians of a network's loss, critical points and their eigenvalues
      - 9
+   * - :mod:`dlbook.initialization`
+     - fan-in and fan-out, Xavier and Kaiming initialization, signal size across depth
+     - (coming chapters)
    * - :mod:`dlbook.normalization`
      - batch normalization and layer normalization
      - 11, 14, 16
@@ -68,7 +71,7 @@ Modules, what they hold, and the chapters that use them:
      - 11
    * - :mod:`dlbook.train`
      - the training engine: ``minibatches``, ``fit``, ``History``, ``train_classifier``, ``accuracy``
-     - 12, 17, 19, 20, 21
+     - 12, 17, 19, 20, 21, 22
    * - :mod:`dlbook.checkpoints`
      - trained models kept between chapters, keyed on their code and verified by checksum
      - 12, 17, 19, 20, 21
@@ -77,13 +80,13 @@ Modules, what they hold, and the chapters that use them:
      - 4, 8, 9, 10, 11, 12, 17, 19, 20, 21
    * - :mod:`dlbook.conv`
      - convolution and pooling from scratch
-     - 12
+     - 12, 24
    * - :mod:`dlbook.attention`
      - self-attention, multi-head attention, masks, positional encodings
-     - 13, 16
+     - 13, 16, 24
    * - :mod:`dlbook.rnn`
      - RNN, LSTM and GRU cells, character models
-     - 14
+     - 14, 24
    * - :mod:`dlbook.embeddings`
      - word embeddings: counts, PPMI, skip-gram with negative sampling
      - 15
@@ -107,7 +110,7 @@ Modules, what they hold, and the chapters that use them:
      - 20
    * - :mod:`dlbook.rl`
      - Markov decision processes, Bellman equations, dynamic programming, Monte Carlo, SARSA, Q-learning
-     - (coming chapters)
+     - 22
    * - :mod:`dlbook.attacks`
      - FGSM, PGD, targeted and ensemble (transfer) attacks, adversarial training
      - 21

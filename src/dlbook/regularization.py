@@ -81,7 +81,8 @@ def smooth_labels(y: torch.Tensor, num_classes: int, eps: float) -> torch.Tensor
     Raises:
         ValueError: for ε outside [0, 1], a y that is not 1-D integer, or classes out of range.
 
-    Source: Szegedy et al. (2016), section 7; the review notes' regularization list. Chapter 8.
+    Source: Szegedy et al. (2016), section 7; the review notes' regularization list.
+    :doc:`/notebooks/08_training_guide`.
     """
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"eps must be in [0, 1], got {eps!r}")
@@ -108,7 +109,8 @@ def label_smoothing_cross_entropy(logits: torch.Tensor, y: torch.Tensor, eps: fl
     Raises:
         ValueError: for logits that are not (N, K) with N matching y, or a bad ε / y.
 
-    Matches ``F.cross_entropy(logits, y, label_smoothing=eps)``. Chapter 8.
+    Matches ``F.cross_entropy(logits, y, label_smoothing=eps)``.
+    :doc:`/notebooks/08_training_guide`.
     """
     if logits.dim() != 2 or logits.shape[0] != y.shape[0]:
         raise ValueError(f"expected logits (N, K) and y (N,), got {tuple(logits.shape)} and {tuple(y.shape)}")
