@@ -31,7 +31,7 @@ SCHEMES = ("normal", "uniform", "xavier_normal", "xavier_uniform", "kaiming_norm
 
 
 def fans(weight: torch.Tensor) -> tuple[int, int]:
-    """Fan-in and fan-out of a weight of shape (out, in) or (out, in, *kernel).
+    """Fan-in and fan-out of a weight of shape (out, in) or ``(out, in, *kernel)``.
 
     Raises:
         ValueError: for a tensor with fewer than 2 dimensions.
