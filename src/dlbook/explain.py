@@ -37,6 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_finite, require_labels
+
 __all__ = ["class_score", "input_gradient", "saliency_map", "smoothgrad", "integrated_gradients",
            "occlusion_map", "layer_activations", "fit_linear_probe", "ridge_regression",
            "total_variation", "activation_maximization", "grid_segments",
@@ -51,8 +53,10 @@ def _check_images(X: torch.Tensor) -> None:
         raise ValueError(f"X must be a batch of images of shape (N, C, H, W), got {shape}")
 
 
-def _targets(target, n: int, device) -> torch.Tensor:
-    t = torch.as_tensor(target, device=device).long().reshape(-1)
+def _targets(target, n: int, device, num_classes: int | None = None) -> torch.Tensor:
+    t = torch.as_tensor(target, device=device).reshape(-1)
+    require_labels(t, num_classes, name="target")
+    t = t.long()
     if t.numel() == 1:
         t = t.expand(n)
     if t.numel() != n:
@@ -73,7 +77,8 @@ def class_score(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -
         Shape (N,).
 
     Raises:
-        ValueError: for a bad shape or an unknown score.
+        ValueError: for a bad shape, an unknown score, or a target that is not a class index
+            in [0, K).
 
     Introduced in chapter 20.
     """
@@ -85,7 +90,7 @@ def class_score(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -
         logits = logits.softmax(dim=1)
     elif score == "log_prob":
         logits = logits.log_softmax(dim=1)
-    t = _targets(target, len(X), logits.device)
+    t = _targets(target, len(X), logits.device, num_classes=logits.shape[1])
     return logits.gather(1, t[:, None])[:, 0]  # (N,)
 
 
@@ -526,12 +531,18 @@ def randomized_copy(net: nn.Module, module_names: list[str], seed: int = 0) -> n
 def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     """Spearman rank correlation of two maps (flattened): the Pearson correlation of their ranks.
 
-    Ties get their average rank. Raises ValueError for different numbers of elements.
+    Ties get their average rank. Raises ValueError for different numbers of elements, NaN or
+    infinite values, or a constant map (its ranks do not vary, so the correlation is undefined).
     Introduced in chapter 20.
     """
     a, b = a.flatten().double().cpu(), b.flatten().double().cpu()
     if a.numel() != b.numel() or a.numel() < 2:
         raise ValueError(f"maps must have the same size ≥ 2, got {a.numel()} and {b.numel()}")
+    for name, v in (("a", a), ("b", b)):
+        require_finite(v, name)
+        if bool((v == v[0]).all()):
+            raise ValueError(f"{name} is constant (every value {v[0].item():.4g}): its rank "
+                             "correlation with anything is undefined")
 
     def ranks(v):
         order = torch.argsort(v)
@@ -544,4 +555,4 @@ def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
 
     ra, rb = ranks(a), ranks(b)
     ra, rb = ra - ra.mean(), rb - rb.mean()
-    return float((ra @ rb) / (ra.norm() * rb.norm()).clamp(min=1e-12))
+    return float((ra @ rb) / (ra.norm() * rb.norm()))

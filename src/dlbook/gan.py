@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .checks import require_count, require_finite, require_real
 from .runtime import device as default_device
 
 __all__ = [
@@ -92,15 +93,19 @@ def sample_mixture(
         Shape (n, d), float32.
 
     Raises:
-        ValueError: for std <= 0, or weights of the wrong shape or not summing to 1.
+        ValueError: for n < 1, std <= 0, means not of shape (K, d) or not finite, or weights of
+            the wrong shape or not summing to 1.
 
     Introduced in chapter 17.
     """
+    n = require_count(n, "n")
     means = torch.as_tensor(means, dtype=torch.float32)
     if means.ndim == 1:
         means = means[:, None]  # (K, 1)
-    if std <= 0:
-        raise ValueError(f"std must be positive, got {std}")
+    if means.ndim != 2 or means.shape[0] == 0:
+        raise ValueError(f"means must have shape (K, d) with K >= 1, got {tuple(means.shape)}")
+    require_finite(means, "means")
+    require_real(std, "std", low=0, strict_low=True)
     K = means.shape[0]
     w = (
         torch.full((K,), 1.0 / K)
@@ -646,7 +651,9 @@ def interpolate_latents(
         Shape (num, z_dim).
 
     Raises:
-        ValueError: for different shapes, num < 2 or an unknown method.
+        ValueError: for different shapes, num < 2, an unknown method, non-finite latents, or
+            slerp between exactly opposite directions. Slerp from or to the zero vector is the
+            linear path (the direction is the other endpoint's, the norm grows linearly).
 
     Source: White (2016), Sampling generative networks. Introduced in chapter 17.
     """
@@ -655,16 +662,25 @@ def interpolate_latents(
             "need z0, z1 of one shape (z_dim,) and num >= 2, "
             f"got {tuple(z0.shape)}, {tuple(z1.shape)}, {num}"
         )
+    if method not in ("linear", "slerp"):
+        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
+    if not z0.is_floating_point() or not z1.is_floating_point():
+        raise ValueError(f"z0 and z1 must be floating point, got {z0.dtype} and {z1.dtype}")
+    require_finite(z0, "z0")
+    require_finite(z1, "z1")
     t = torch.linspace(0, 1, num, dtype=z0.dtype, device=z0.device)[:, None]  # (num, 1)
     if method == "linear":
         return (1 - t) * z0 + t * z1
-    if method != "slerp":
-        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
     n0, n1 = z0.norm(), z1.norm()
+    if n0 == 0 or n1 == 0:  # from or to the origin: one direction, the norm grows linearly
+        return (1 - t) * z0 + t * z1
     u0, u1 = z0 / n0, z1 / n1
     omega = torch.arccos(torch.clamp(u0 @ u1, -1.0, 1.0))
     if omega.abs() < 1e-6:  # same direction: slerp is linear
         return (1 - t) * z0 + t * z1
+    if math.pi - omega < 1e-6:
+        raise ValueError("slerp between opposite directions is undefined (every great circle "
+                         "joins them); use method='linear' or move one endpoint")
     direction = (torch.sin((1 - t) * omega) * u0 + torch.sin(t * omega) * u1) / torch.sin(omega)
     return direction * ((1 - t) * n0 + t * n1)
 

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import require_finite
+
 __all__ = [
     "roc_curve",
     "roc_auc",
@@ -168,7 +170,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
         The distance, in squared feature units (a float >= 0 up to rounding).
 
     Raises:
-        ValueError: for inconsistent shapes.
+        ValueError: for inconsistent shapes, non-finite values, or a covariance that is not
+            symmetric positive semi-definite (up to rounding).
 
     Source: Dowson and Landau (1982); used on Inception features as the FID by Heusel et al.
     (2017). Introduced in chapter 17.
@@ -181,6 +184,17 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
             f"expected means (D,) and covariances (D, D); got {mu1.shape}, {sigma1.shape}, "
             f"{mu2.shape}, {sigma2.shape}"
         )
+    for name, value in (("mu1", mu1), ("sigma1", sigma1), ("mu2", mu2), ("sigma2", sigma2)):
+        require_finite(value, name)
+    for name, S in (("sigma1", sigma1), ("sigma2", sigma2)):
+        size = max(1.0, float(np.abs(S).max(initial=0.0)))
+        if not np.allclose(S, S.T, rtol=0, atol=1e-8 * size):
+            raise ValueError(f"{name} must be a symmetric covariance matrix, got one with "
+                             f"max |S - S^T| = {np.abs(S - S.T).max():.3g}")
+        smallest = float(np.linalg.eigvalsh(S).min(initial=0.0))
+        if smallest < -1e-8 * size:
+            raise ValueError(f"{name} must be positive semi-definite (a covariance), got an "
+                             f"eigenvalue of {smallest:.4g}")
     root1 = _sqrt_psd(sigma1)  # (D, D)
     middle = root1 @ sigma2 @ root1  # (D, D), symmetric PSD
     middle = (middle + middle.T) / 2  # remove rounding asymmetry
