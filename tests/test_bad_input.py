@@ -177,3 +177,43 @@ def test_an_unwritable_data_cache_is_reported_as_the_dataset_missing(tmp_path, m
     monkeypatch.delenv("DLBOOK_DATA_DIR", raising=False)
     with pytest.raises(data.DatasetNotFoundError, match="DLBOOK_CACHE_DIR"):
         data.fetch("bike")
+
+
+# --------------------------------------------------------------------------- train_classifier
+
+
+def _blobs():
+    g = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 3, (60,), generator=g)
+    return torch.randn(60, 2, generator=g) + 3 * torch.nn.functional.one_hot(y, 3)[:, :2], y
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"batch_size": 0}, "batch_size"), ({"batch_size": -4}, "batch_size"),
+    ({"num_epochs": 0}, "num_epochs"), ({"num_epochs": -1}, "num_epochs")])
+def test_train_classifier_rejects_bad_settings(change, match):
+    from dlbook.train import TrainConfig, train_classifier
+
+    X, y = _blobs()
+    with pytest.raises(ValueError, match=match):
+        train_classifier(nn.Linear(2, 3), X, y, TrainConfig(**change), device=torch.device("cpu"))
+
+
+def test_train_classifier_rejects_labels_beyond_the_classes():
+    from dlbook.train import TrainConfig, train_classifier
+
+    X, y = _blobs()
+    y[5] = 3  # the net has 3 outputs
+    with pytest.raises(ValueError, match=r"\[0, 3\).*3"):
+        train_classifier(nn.Linear(2, 3), X, y, TrainConfig(num_epochs=1), device=torch.device("cpu"))
+    with pytest.raises(ValueError, match="integer"):
+        train_classifier(nn.Linear(2, 3), X, y.float(), TrainConfig(num_epochs=1), device=torch.device("cpu"))
+
+
+def test_train_classifier_stops_on_nan_inputs():
+    from dlbook.train import TrainConfig, train_classifier
+
+    X, y = _blobs()
+    X[7, 1] = math.nan
+    with pytest.raises(ValueError, match="NaN|finite"):
+        train_classifier(nn.Linear(2, 3), X, y, TrainConfig(num_epochs=2), device=torch.device("cpu"))
