@@ -25,14 +25,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import require_count, require_finite, require_labels, require_real
+from .checks import require_count, require_finite, require_labels, require_module_dtype, require_real
 from .train import History, TrainConfig, train_classifier
 
 __all__ = ["fgsm", "pgd", "linf_distance", "attack_success_rate", "ensemble", "Ensemble",
            "adversarial_batch", "adversarial_training_step", "train_adversarially"]
 
 
-def _check(X: torch.Tensor, y: torch.Tensor, eps: float) -> None:
+def _check(X: torch.Tensor, y: torch.Tensor, eps: float, net: nn.Module | None = None) -> None:
     if not isinstance(X, torch.Tensor) or X.ndim < 2 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(f"expected X of shape (N, ...) and y of shape (N,), got "
                          f"{tuple(getattr(X, 'shape', ()))} and {tuple(getattr(y, 'shape', ()))}")
@@ -40,6 +40,8 @@ def _check(X: torch.Tensor, y: torch.Tensor, eps: float) -> None:
     require_labels(y)
     if not X.is_floating_point():
         raise ValueError(f"X must be floating-point images in [0, 1], got dtype {X.dtype}")
+    if net is not None:
+        require_module_dtype(net, X)
     require_finite(X, "X")
     if X.numel() and (X.min() < 0 or X.max() > 1):
         raise ValueError(f"X must be images with values in [0, 1], got values from "
@@ -82,7 +84,7 @@ def fgsm(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float, targeted:
 
     Source: Goodfellow, Shlens and Szegedy (2015). Introduced in chapter 21.
     """
-    _check(X, y, eps)
+    _check(X, y, eps, net)
     direction = -1.0 if targeted else 1.0
     grad = _loss_gradient(net, X, y, loss_fn)
     return (X + direction * eps * grad.sign()).clamp(0, 1).detach()
@@ -111,7 +113,7 @@ def pgd(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float, alpha: flo
 
     Source: Kurakin, Goodfellow and Bengio (2017); Madry et al. (2018). Introduced in chapter 21.
     """
-    _check(X, y, eps)
+    _check(X, y, eps, net)
     num_steps = require_count(num_steps, "num_steps")
     alpha = 2.5 * eps / num_steps if alpha is None else require_real(alpha, "alpha", low=0, strict_low=True)
     direction = -1.0 if targeted else 1.0
@@ -156,6 +158,9 @@ def attack_success_rate(net: nn.Module, X: torch.Tensor, X_adv: torch.Tensor, y:
     if X.shape != X_adv.shape or len(y) != len(X) or (target is not None and target.shape != y.shape):
         raise ValueError(f"expected X and X_adv of one shape and labels of length N, got "
                          f"{tuple(X.shape)}, {tuple(X_adv.shape)}, {tuple(y.shape)}")
+    for name, value in (("X", X), ("X_adv", X_adv)):
+        require_module_dtype(net, value, name)
+        require_finite(value, name)
     device = next(net.parameters()).device
     was_training = net.training
     net.eval()
@@ -223,7 +228,7 @@ def adversarial_batch(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: flo
 
     Introduced in chapter 21.
     """
-    _check(X, y, eps)
+    _check(X, y, eps, net)
     if not 0 <= adv_fraction <= 1:
         raise ValueError(f"adv_fraction must be in [0, 1], got {adv_fraction}")
     num_adv = round(adv_fraction * len(X))
@@ -280,7 +285,7 @@ def train_adversarially(net: nn.Module, X: torch.Tensor, y: torch.Tensor, config
 
     Introduced in chapter 21.
     """
-    _check(X, y, eps)
+    _check(X, y, eps, net)
     if not 0 <= adv_fraction <= 1:
         raise ValueError(f"adv_fraction must be in [0, 1], got {adv_fraction}")
     generator = torch.Generator().manual_seed(config.seed + 1)  # random starts of the attacks

@@ -41,7 +41,7 @@ import math
 import torch
 from torch import nn
 
-from .checks import require_real
+from .checks import require_float, require_real
 
 __all__ = [
     "scaled_dot_product_attention",
@@ -56,6 +56,7 @@ __all__ = [
 
 
 def _check_qkv(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> None:
+    require_float(query=query, key=key, value=value)
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ValueError(
             "query, key and value need at least 2 dimensions (..., L, d), got shapes "
@@ -71,6 +72,13 @@ def _check_qkv(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> N
             f"key and value must have the same number of positions, got {tuple(key.shape)} "
             f"and {tuple(value.shape)}"
         )
+    try:
+        torch.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            "the leading (batch) dimensions of query, key and value must broadcast, got shapes "
+            f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+        ) from None
 
 
 def scaled_dot_product_attention(
@@ -157,6 +165,7 @@ def additive_attention_scores(
         raise ValueError(
             f"query and key need shape (..., L, d), got {tuple(query.shape)}, {tuple(key.shape)}"
         )
+    require_float(query=query, key=key, W_q=W_q, W_k=W_k, w=w)
     if (
         W_q.ndim != 2
         or W_k.ndim != 2

@@ -94,3 +94,24 @@ def require_labels(y: torch.Tensor, num_classes: int | None = None, name: str = 
     if low < 0 or (num_classes is not None and high >= num_classes):
         expected = f"[0, {num_classes})" if num_classes is not None else "non-negative"
         raise ValueError(f"{name} must be indices in {expected}, got values from {low} to {high}")
+
+
+def require_float(**tensors: torch.Tensor | None) -> None:
+    """Raise ValueError unless every given tensor (None skipped) is floating point and all share
+    one dtype (float32 with float64 is refused rather than failing inside torch)."""
+    for name, t in tensors.items():
+        if t is not None and not (isinstance(t, torch.Tensor) and t.is_floating_point()):
+            what = t.dtype if isinstance(t, torch.Tensor) else type(t).__name__
+            raise ValueError(f"{name} must be a floating-point tensor, got {what}")
+    require_same_dtype(**tensors)
+
+
+def require_module_dtype(net: torch.nn.Module, X: torch.Tensor, name: str = "X") -> None:
+    """Raise ValueError unless ``X`` is floating point with the dtype of ``net``'s parameters."""
+    param = next(iter(net.parameters()), None)
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor, got "
+                         f"{getattr(X, 'dtype', type(X).__name__)}")
+    if param is not None and param.dtype != X.dtype:
+        raise ValueError(f"{name} is {X.dtype} but the network's parameters are {param.dtype}; "
+                         f"convert one of them (e.g. X.to({param.dtype}) or net.to({X.dtype}))")

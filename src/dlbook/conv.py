@@ -29,7 +29,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .checks import require_same_dtype
+from .checks import require_float, require_same_dtype
 
 __all__ = ["conv_output_size", "conv_num_params", "conv_num_connections", "receptive_field",
            "unfold", "conv2d_loops", "conv2d_unfold", "max_pool2d", "avg_pool2d",
@@ -280,6 +280,7 @@ def avg_pool2d(X: torch.Tensor, kernel_size, stride=None) -> torch.Tensor:
 
 def _pool(X, kernel_size, stride, padding, how):
     _check_input(X)
+    require_float(X=X)
     k = _pair(kernel_size, "kernel_size")
     s = k if stride is None else _pair(stride, "stride")
     p = _pair(padding, "padding")
@@ -314,7 +315,7 @@ def conv_as_matrix(weight: torch.Tensor, input_shape: tuple[int, int, int], stri
     Introduced in chapter 12.
     """
     c, h, w = input_shape
-    if weight.ndim != 4 or weight.shape[1] != c:
+    if weight.ndim != 4 or weight.shape[1] != c or weight.shape[0] == 0:
         raise ValueError(f"weight must have shape (P, {c}, U, V) for input {input_shape}, got "
                          f"{tuple(weight.shape)}")
     basis = torch.eye(c * h * w, dtype=weight.dtype, device=weight.device).reshape(-1, c, h, w)

@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import require_finite, require_labels
+from .checks import require_finite, require_labels, require_module_dtype
 
 __all__ = ["class_score", "input_gradient", "saliency_map", "smoothgrad", "integrated_gradients",
            "occlusion_map", "layer_activations", "fit_linear_probe", "ridge_regression",
@@ -51,6 +51,8 @@ def _check_images(X: torch.Tensor) -> None:
     if not isinstance(X, torch.Tensor) or X.ndim != 4:
         shape = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
         raise ValueError(f"X must be a batch of images of shape (N, C, H, W), got {shape}")
+    if not X.is_floating_point():
+        raise ValueError(f"X must be floating-point images, got dtype {X.dtype}")
 
 
 def _targets(target, n: int, device, num_classes: int | None = None) -> torch.Tensor:
@@ -85,6 +87,8 @@ def class_score(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -
     _check_images(X)
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
+    require_module_dtype(net, X)
+    require_finite(X, "X")
     logits = net(X)  # (N, K)
     if score == "prob":
         logits = logits.softmax(dim=1)
@@ -444,7 +448,13 @@ def weighted_least_squares(Z: torch.Tensor, t: torch.Tensor, w: torch.Tensor, ri
     Aw = A * w.double()[:, None]
     penalty = ridge * torch.eye(A.shape[1], dtype=torch.float64)
     penalty[0, 0] = 0.0
-    theta = torch.linalg.solve(A.T @ Aw + penalty, Aw.T @ t.double())  # (D + 1,)
+    try:
+        theta = torch.linalg.solve(A.T @ Aw + penalty, Aw.T @ t.double())  # (D + 1,)
+    except torch.linalg.LinAlgError as err:
+        raise ValueError(
+            f"the weighted least-squares system is singular: {int((w > 0).sum())} points with "
+            f"positive weight for {A.shape[1]} coefficients; give more weighted points or a "
+            "ridge > 0") from err
     return theta[1:], theta[0]
 
 

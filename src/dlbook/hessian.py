@@ -59,6 +59,7 @@ def _check_theta(theta: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"theta must be a non-empty 1-D tensor of shape (P,), got {shape}")
     if not theta.is_floating_point():
         raise ValueError(f"theta must be a floating-point tensor, got dtype {theta.dtype}")
+    require_finite(theta, "theta")
     return theta
 
 
@@ -329,6 +330,7 @@ def minimum_ratio(eigenvalues) -> float:
     lam = np.asarray(eigenvalues, dtype=np.float64)
     if lam.ndim != 1 or lam.size == 0:
         raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
+    require_finite(lam, "eigenvalues")
     return float(np.mean(lam > 0))
 
 

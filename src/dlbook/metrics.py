@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import require_finite
+from .checks import require_finite, require_float
 
 __all__ = [
     "roc_curve",
@@ -142,6 +142,7 @@ def mean_and_covariance(features) -> tuple[np.ndarray, np.ndarray]:
     F = np.asarray(features, dtype=np.float64)
     if F.ndim != 2 or F.shape[0] < 2:
         raise ValueError(f"features must have shape (N, D) with N >= 2, got {F.shape}")
+    require_finite(F, "features")
     mu = F.mean(axis=0)  # (D,)
     centered = F - mu  # (N, D)
     return mu, centered.T @ centered / (F.shape[0] - 1)
@@ -299,8 +300,8 @@ def inception_score(probs) -> float:
     Inception. Introduced in chapter 17.
     """
     probs = np.asarray(probs.cpu() if isinstance(probs, torch.Tensor) else probs, dtype=np.float64)
-    if probs.ndim != 2:
-        raise ValueError(f"probs must have shape (N, K), got {probs.shape}")
+    if probs.ndim != 2 or probs.size == 0:
+        raise ValueError(f"probs must have shape (N, K) with N, K >= 1, got {probs.shape}")
     marginal = probs.mean(axis=0)  # (K,) p(y)
     # E_x KL(p(y|x) || p(y)) = H(p(y)) - E_x H(p(y|x))
     return float(np.exp(entropy(marginal) - np.mean(entropy(probs, axis=1))))
@@ -322,6 +323,7 @@ def max_softmax_probability(logits: torch.Tensor) -> torch.Tensor:
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")
+    require_float(logits=logits)
     return torch.softmax(logits, dim=1).max(dim=1).values
 
 
@@ -342,5 +344,6 @@ def softmax_entropy(logits: torch.Tensor) -> torch.Tensor:
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")
+    require_float(logits=logits)
     p = torch.softmax(logits, dim=1)  # (N, K)
     return torch.logsumexp(logits, dim=1) - (p * logits).sum(dim=1)

@@ -36,7 +36,7 @@ import numbers
 import torch
 from torch import nn
 
-from .checks import require_real
+from .checks import require_float, require_real
 
 __all__ = ["batch_norm", "batch_norm_backward", "BatchNorm1d", "BatchNorm2d"]
 
@@ -160,6 +160,7 @@ def batch_norm_backward(
     Source: Ioffe and Szegedy (2015), section 3. Introduced in chapter 11.
     """
     _check_input(x)
+    require_float(grad_out=grad_out, x=x, weight=weight)
     if grad_out.shape != x.shape:
         raise ValueError(f"grad_out must have the shape of x {tuple(x.shape)}, got {tuple(grad_out.shape)}")
     dims = _reduce_dims(x)

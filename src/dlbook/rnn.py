@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import require_count, require_labels
+from .checks import require_count, require_float, require_labels
 from .train import fit, sampled_batches
 
 __all__ = [
@@ -54,6 +54,7 @@ _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
 def _check_step(x, h, weight_ih, weight_hh, gates):
+    require_float(x=x, h=h, weight_ih=weight_ih, weight_hh=weight_hh)
     if x.ndim != 2 or h.ndim != 2 or x.shape[0] != h.shape[0]:
         raise ValueError(f"expected x of shape (B, D) and h of shape (B, H), got {tuple(x.shape)} "
                          f"and {tuple(h.shape)}")

@@ -20,6 +20,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .checks import require_finite
+
 __all__ = [
     "linear_model_loss",
     "linear_model_grad",
@@ -266,6 +268,7 @@ def linear_model_hessian(X, bias: bool = True) -> np.ndarray:
     error surface with very different slopes in different directions). Introduced in chapter 1.
     """
     X = np.asarray(X, dtype=np.float64)
+    require_finite(X, "X")
     if X.ndim == 1:
         X = X[:, None]  # (N, 1)
     if X.ndim != 2 or X.shape[0] == 0:
