@@ -106,6 +106,7 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
 
     Source: Simonyan, Vedaldi and Zisserman (2014). Introduced in chapter 20.
     """
+    _check_images(X)
     was_training = net.training
     net.eval()
     with torch.enable_grad():  # also inside a caller's torch.no_grad()
