@@ -5,6 +5,7 @@
 #   make test    lint, unit tests, then the site build, then checks of the built site in a browser
 #   make lint    ruff on src/, tests/ and the notebooks
 #   make bench   execute every notebook and record timings (see tests/bench.py)
+#   make determinism  execute every chapter twice and compare the printed numbers (part of bench)
 #   make serve   serve _build/html on http://127.0.0.1:$(PORT)
 #   make clean   remove build outputs and the cached model checkpoints (keeps .venv and data)
 
@@ -27,7 +28,7 @@ export PYTHONUNBUFFERED := 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= $(OMP_NUM_THREADS)
 
-.PHONY: setup book test lint unit site-test bench serve clean browser fresh-cache
+.PHONY: setup book test lint unit site-test bench determinism serve clean browser fresh-cache
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -83,6 +84,13 @@ test: setup
 
 bench: setup
 	$(PY) tests/bench.py
+
+# Executing a chapter twice must print the same numbers (.ci/determinism.py; differences go to
+# _build/determinism/). Part of `make bench`; `make determinism ONLY="12 14"` checks a few chapters.
+determinism: setup
+	$(PY) .ci/determinism.py $(if $(ONLY),--only $(ONLY))
+
+bench: determinism
 
 serve:
 	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first."; exit 1; }

@@ -69,7 +69,7 @@ def relu(z) -> torch.Tensor:
     """The rectified linear unit max(0, z), elementwise. Introduced in
     :doc:`/notebooks/04_sigmoid_relu`."""
     z = _tensor(z)
-    return torch.where(z > 0, z, torch.zeros_like(z))
+    return z.clamp(min=0)  # NaN stays NaN (a comparison would turn it into 0)
 
 
 def leaky_relu(z, alpha: float = 0.01) -> torch.Tensor:

@@ -25,18 +25,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_count, require_finite, require_labels, require_module_dtype, require_real
 from .train import History, TrainConfig, train_classifier
 
 __all__ = ["fgsm", "pgd", "linf_distance", "attack_success_rate", "ensemble", "Ensemble",
            "adversarial_batch", "adversarial_training_step", "train_adversarially"]
 
 
-def _check(X: torch.Tensor, y: torch.Tensor, eps: float) -> None:
+def _check(X: torch.Tensor, y: torch.Tensor, eps: float, net: nn.Module | None = None) -> None:
     if not isinstance(X, torch.Tensor) or X.ndim < 2 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(f"expected X of shape (N, ...) and y of shape (N,), got "
                          f"{tuple(getattr(X, 'shape', ()))} and {tuple(getattr(y, 'shape', ()))}")
-    if not 0 <= eps <= 1:
-        raise ValueError(f"eps must be in [0, 1] (pixels are in [0, 1]), got {eps}")
+    require_real(eps, "eps", low=0, high=1)
+    require_labels(y)
+    if not X.is_floating_point():
+        raise ValueError(f"X must be floating-point images in [0, 1], got dtype {X.dtype}")
+    if net is not None:
+        require_module_dtype(net, X)
+    require_finite(X, "X")
+    if X.numel() and (X.min() < 0 or X.max() > 1):
+        raise ValueError(f"X must be images with values in [0, 1], got values from "
+                         f"{X.min().item():.4g} to {X.max().item():.4g}")
 
 
 def _loss_gradient(net: nn.Module, X: torch.Tensor, y: torch.Tensor,
@@ -70,12 +79,13 @@ def fgsm(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float, targeted:
         Adversarial images, same shape as X, with max ``|x − x⁰|`` ≤ ε and values in [0, 1].
 
     Raises:
-        ValueError: for mismatched shapes or ε outside [0, 1].
+        ValueError: for mismatched shapes, ε outside [0, 1], X outside [0, 1] or not finite,
+            or labels that are not integer class indices.
 
     Source: Goodfellow, Shlens and Szegedy (2015). Introduced in
     :doc:`/notebooks/21_adversarial_attacks`.
     """
-    _check(X, y, eps)
+    _check(X, y, eps, net)
     direction = -1.0 if targeted else 1.0
     grad = _loss_gradient(net, X, y, loss_fn)
     return (X + direction * eps * grad.sign()).clamp(0, 1).detach()
@@ -100,15 +110,14 @@ def pgd(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float, alpha: flo
         Adversarial images, same shape as X, inside the budget and in [0, 1].
 
     Raises:
-        ValueError: for mismatched shapes, ε outside [0, 1] or num_steps < 1.
+        ValueError: as :func:`fgsm`, and for num_steps < 1 or a step α that is not positive.
 
     Source: Kurakin, Goodfellow and Bengio (2017); Madry et al. (2018). Introduced in
     :doc:`/notebooks/21_adversarial_attacks`.
     """
-    _check(X, y, eps)
-    if num_steps < 1:
-        raise ValueError(f"num_steps must be ≥ 1, got {num_steps}")
-    alpha = 2.5 * eps / num_steps if alpha is None else alpha
+    _check(X, y, eps, net)
+    num_steps = require_count(num_steps, "num_steps")
+    alpha = 2.5 * eps / num_steps if alpha is None else require_real(alpha, "alpha", low=0, strict_low=True)
     direction = -1.0 if targeted else 1.0
     lower, upper = (X - eps).clamp(min=0), (X + eps).clamp(max=1)  # the allowed box
     X_adv = X.detach().clone()
@@ -151,6 +160,9 @@ def attack_success_rate(net: nn.Module, X: torch.Tensor, X_adv: torch.Tensor, y:
     if X.shape != X_adv.shape or len(y) != len(X) or (target is not None and target.shape != y.shape):
         raise ValueError(f"expected X and X_adv of one shape and labels of length N, got "
                          f"{tuple(X.shape)}, {tuple(X_adv.shape)}, {tuple(y.shape)}")
+    for name, value in (("X", X), ("X_adv", X_adv)):
+        require_module_dtype(net, value, name)
+        require_finite(value, name)
     device = next(net.parameters()).device
     was_training = net.training
     net.eval()
@@ -218,7 +230,7 @@ def adversarial_batch(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: flo
 
     Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
-    _check(X, y, eps)
+    _check(X, y, eps, net)
     if not 0 <= adv_fraction <= 1:
         raise ValueError(f"adv_fraction must be in [0, 1], got {adv_fraction}")
     num_adv = round(adv_fraction * len(X))
@@ -275,7 +287,7 @@ def train_adversarially(net: nn.Module, X: torch.Tensor, y: torch.Tensor, config
 
     Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
-    _check(X, y, eps)
+    _check(X, y, eps, net)
     if not 0 <= adv_fraction <= 1:
         raise ValueError(f"adv_fraction must be in [0, 1], got {adv_fraction}")
     generator = torch.Generator().manual_seed(config.seed + 1)  # random starts of the attacks

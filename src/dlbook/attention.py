@@ -41,6 +41,8 @@ import math
 import torch
 from torch import nn
 
+from .checks import require_float, require_real
+
 __all__ = [
     "scaled_dot_product_attention",
     "additive_attention_scores",
@@ -54,6 +56,7 @@ __all__ = [
 
 
 def _check_qkv(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> None:
+    require_float(query=query, key=key, value=value)
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ValueError(
             "query, key and value need at least 2 dimensions (..., L, d), got shapes "
@@ -69,6 +72,13 @@ def _check_qkv(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> N
             f"key and value must have the same number of positions, got {tuple(key.shape)} "
             f"and {tuple(value.shape)}"
         )
+    try:
+        torch.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            "the leading (batch) dimensions of query, key and value must broadcast, got shapes "
+            f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+        ) from None
 
 
 def scaled_dot_product_attention(
@@ -96,7 +106,8 @@ def scaled_dot_product_attention(
         shape (..., L_q, L_k), each row summing to 1 (or 0 for a fully masked row).
 
     Raises:
-        ValueError: if the shapes do not fit together or the mask is not boolean.
+        ValueError: if the shapes do not fit together (the mask included), the mask is not
+            boolean, or the scale is negative or not finite.
 
     Source: Vaswani et al. (2017), eq. (1). Equal to
     :func:`torch.nn.functional.scaled_dot_product_attention` (which returns only the output).
@@ -105,10 +116,19 @@ def scaled_dot_product_attention(
     _check_qkv(query, key, value)
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
+    scale = require_real(scale, "scale", low=0)
     scores = query @ key.transpose(-2, -1) * scale  # (..., L_q, L_k)
     if mask is not None:
-        if mask.dtype != torch.bool:
-            raise ValueError(f"mask must be boolean (True = may attend), got dtype {mask.dtype}")
+        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+            raise ValueError(f"mask must be boolean (True = may attend), got "
+                             f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        try:
+            fits = torch.broadcast_shapes(mask.shape, scores.shape) == scores.shape
+        except RuntimeError:
+            fits = False
+        if not fits:
+            raise ValueError(f"mask must broadcast to the scores' shape (..., L_q, L_k) = "
+                             f"{tuple(scores.shape)}, got {tuple(mask.shape)}")
         scores = scores.masked_fill(~mask, float("-inf"))
     weights = torch.softmax(scores, dim=-1)  # (..., L_q, L_k)
     if mask is not None:
@@ -145,6 +165,7 @@ def additive_attention_scores(
         raise ValueError(
             f"query and key need shape (..., L, d), got {tuple(query.shape)}, {tuple(key.shape)}"
         )
+    require_float(query=query, key=key, W_q=W_q, W_k=W_k, w=w)
     if (
         W_q.ndim != 2
         or W_k.ndim != 2
@@ -247,9 +268,11 @@ class MultiHeadAttention(nn.Module):
         B, L_q, L_k = query.shape[0], query.shape[1], key.shape[1]
         full = None
         if mask is not None:
-            if mask.shape[-2:] != (L_q, L_k):
+            if mask.ndim not in (2, 3) or mask.shape[-2:] != (L_q, L_k) or (
+                    mask.ndim == 3 and mask.shape[0] not in (1, B)):
                 raise ValueError(
-                    f"mask must be (L_q, L_k) = ({L_q}, {L_k}) or batched, got {tuple(mask.shape)}"
+                    f"mask must be (L_q, L_k) = ({L_q}, {L_k}) or (B, L_q, L_k) with B = {B}, "
+                    f"got {tuple(mask.shape)}"
                 )
             full = mask if mask.ndim == 2 else mask[:, None]  # (L_q, L_k) or (B, 1, L_q, L_k)
         if key_mask is not None:

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_finite, require_float
 from .runtime import device as default_device
 from .train import History, fit, minibatches
 
@@ -79,6 +80,7 @@ def pca_fit(X: torch.Tensor, k: int) -> PCA:
     X = X.flatten(1) if X.ndim > 2 else X
     if X.ndim != 2 or X.shape[0] < 2:
         raise ValueError(f"X must have shape (N, D) with N >= 2, got {tuple(X.shape)}")
+    require_finite(X, "X")
     if not 1 <= k <= min(X.shape):
         raise ValueError(
             f"k must be in [1, {min(X.shape)}] for X of shape {tuple(X.shape)}, got {k}"
@@ -146,7 +148,8 @@ def vector_quantize(z: torch.Tensor, codebook: torch.Tensor, beta: float = 0.25)
 
     Source: van den Oord et al. (2017), equation 3. Introduced in :doc:`/notebooks/19_autoencoders`.
     """
-    if z.ndim != 2 or codebook.ndim != 2 or z.shape[1] != codebook.shape[1]:
+    require_float(z=z, codebook=codebook)
+    if z.ndim != 2 or codebook.ndim != 2 or z.shape[1] != codebook.shape[1] or len(codebook) == 0:
         raise ValueError(
             f"need z (N, d) and codebook (K, d), got {tuple(z.shape)} and {tuple(codebook.shape)}"
         )

@@ -247,11 +247,9 @@ def _sidecar(path: Path) -> Path:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from .data import sha256sum
+
+    return sha256sum(path)
 
 
 # --------------------------------------------------------------------------- writing

@@ -29,6 +29,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .checks import require_float, require_same_dtype
+
 __all__ = ["conv_output_size", "conv_num_params", "conv_num_connections", "receptive_field",
            "unfold", "conv2d_loops", "conv2d_unfold", "max_pool2d", "avg_pool2d",
            "conv_as_matrix"]
@@ -154,6 +156,7 @@ def _check_weight(X: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
                          f"channels, got {tuple(weight.shape)}")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    require_same_dtype(X=X, weight=weight, bias=bias)
 
 
 def unfold(X: torch.Tensor, kernel_size, stride=1, padding=0, pad_value: float = 0.0) -> torch.Tensor:
@@ -206,7 +209,7 @@ def conv2d_loops(X: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
         Feature maps of shape (N, P, H', W').
 
     Raises:
-        ValueError: for mismatched shapes.
+        ValueError: for mismatched shapes, or X, weight and bias of different dtypes.
 
     Source: the CNN lecture ("filters slide over the image"). Introduced in
     :doc:`/notebooks/12_cnn`.
@@ -278,6 +281,7 @@ def avg_pool2d(X: torch.Tensor, kernel_size, stride=None) -> torch.Tensor:
 
 def _pool(X, kernel_size, stride, padding, how):
     _check_input(X)
+    require_float(X=X)
     k = _pair(kernel_size, "kernel_size")
     s = k if stride is None else _pair(stride, "stride")
     p = _pair(padding, "padding")
@@ -312,7 +316,7 @@ def conv_as_matrix(weight: torch.Tensor, input_shape: tuple[int, int, int], stri
     Introduced in :doc:`/notebooks/12_cnn`.
     """
     c, h, w = input_shape
-    if weight.ndim != 4 or weight.shape[1] != c:
+    if weight.ndim != 4 or weight.shape[1] != c or weight.shape[0] == 0:
         raise ValueError(f"weight must have shape (P, {c}, U, V) for input {input_shape}, got "
                          f"{tuple(weight.shape)}")
     basis = torch.eye(c * h * w, dtype=weight.dtype, device=weight.device).reshape(-1, c, h, w)

@@ -245,7 +245,20 @@ def _download(entry: Dataset, target: Path) -> Path:
     import pooch
     import requests
 
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DatasetNotFoundError(
+            f"{entry.file} is not in the data directory or the cache, and the cache folder "
+            f"{target.parent} cannot be created to download it into ({err.__class__.__name__}: "
+            f"{err}). Set DLBOOK_CACHE_DIR to a writable folder, or " + _how_to_get(entry)
+        ) from err
+    if not os.access(target.parent, os.W_OK):
+        raise DatasetNotFoundError(
+            f"{entry.file} is not in the data directory or the cache, and the cache folder "
+            f"{target.parent} is not writable. Set DLBOOK_CACHE_DIR to a writable folder, or "
+            + _how_to_get(entry)
+        )
     try:
         path = pooch.retrieve(
             entry.url,

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_count, require_finite, require_float
 from .train import fit, minibatches
 
 __all__ = [
@@ -169,6 +170,7 @@ def ppmi(C, alpha: float = 0.75) -> np.ndarray:
     :doc:`/notebooks/15_word_embeddings`.
     """
     C = np.asarray(C, dtype=np.float64)
+    require_finite(C, "C")
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
         raise ValueError(f"C must be square, got shape {C.shape}")
     if (C < 0).any() or C.sum() == 0:
@@ -298,6 +300,7 @@ def negative_distribution(counts, power: float = 0.75) -> np.ndarray:
 
     Source: Mikolov et al. (2013b). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
+    require_finite(np.asarray(counts, dtype=np.float64), "counts")
     weights = np.asarray(counts, dtype=np.float64) ** power
     if weights.ndim != 1 or not weights.sum() > 0:
         raise ValueError(f"counts must be a non-empty 1-D array with a positive sum, got shape {weights.shape}")
@@ -329,6 +332,7 @@ def negative_sampling_grads(v, u_pos, u_neg):
 
     Source: Mikolov et al. (2013b). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
+    require_float(v=v, u_pos=u_pos, u_neg=u_neg)
     if v.ndim != 2 or u_pos.shape != v.shape or u_neg.ndim != 3 or u_neg.shape[::2] != v.shape:
         raise ValueError(f"expected v (B, d), u_pos (B, d), u_neg (B, K, d), got {tuple(v.shape)}, "
                          f"{tuple(u_pos.shape)}, {tuple(u_neg.shape)}")
@@ -481,6 +485,8 @@ def nearest_neighbours(E, itos, word: str, k: int = 5) -> list[tuple[str, float]
     E = np.asarray(E.detach().cpu() if isinstance(E, torch.Tensor) else E, dtype=np.float64)
     if E.ndim != 2 or len(E) != len(itos):
         raise ValueError(f"E must have one row per word ({len(itos)}), got shape {E.shape}")
+    require_finite(E, "E")
+    require_count(k, "k")
     try:
         i = list(itos).index(word)
     except ValueError:

@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_finite, require_labels, require_module_dtype
 from .regression import fit_ridge
 
 __all__ = ["class_score", "input_gradient", "saliency_map", "smoothgrad", "integrated_gradients",
@@ -52,10 +53,14 @@ def _check_images(X: torch.Tensor) -> None:
     if not isinstance(X, torch.Tensor) or X.ndim != 4:
         shape = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
         raise ValueError(f"X must be a batch of images of shape (N, C, H, W), got {shape}")
+    if not X.is_floating_point():
+        raise ValueError(f"X must be floating-point images, got dtype {X.dtype}")
 
 
-def _targets(target, n: int, device) -> torch.Tensor:
-    t = torch.as_tensor(target, device=device).long().reshape(-1)
+def _targets(target, n: int, device, num_classes: int | None = None) -> torch.Tensor:
+    t = torch.as_tensor(target, device=device).reshape(-1)
+    require_labels(t, num_classes, name="target")
+    t = t.long()
     if t.numel() == 1:
         t = t.expand(n)
     if t.numel() != n:
@@ -76,19 +81,22 @@ def class_score(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -
         Shape (N,).
 
     Raises:
-        ValueError: for a bad shape or an unknown score.
+        ValueError: for a bad shape, an unknown score, or a target that is not a class index
+            in [0, K).
 
     Introduced in :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
+    require_module_dtype(net, X)
+    require_finite(X, "X")
     logits = net(X)  # (N, K)
     if score == "prob":
         logits = logits.softmax(dim=1)
     elif score == "log_prob":
         logits = logits.log_softmax(dim=1)
-    t = _targets(target, len(X), logits.device)
+    t = _targets(target, len(X), logits.device, num_classes=logits.shape[1])
     return logits.gather(1, t[:, None])[:, 0]  # (N,)
 
 
@@ -101,6 +109,7 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
     Source: Simonyan, Vedaldi and Zisserman (2014). Introduced in
     :doc:`/notebooks/20_explainability`.
     """
+    _check_images(X)
     was_training = net.training
     net.eval()
     with torch.enable_grad():  # also inside a caller's torch.no_grad()
@@ -503,12 +512,18 @@ def randomized_copy(net: nn.Module, module_names: list[str], seed: int = 0) -> n
 def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     """Spearman rank correlation of two maps (flattened): the Pearson correlation of their ranks.
 
-    Ties get their average rank. Raises ValueError for different numbers of elements.
+    Ties get their average rank. Raises ValueError for different numbers of elements, NaN or
+    infinite values, or a constant map (its ranks do not vary, so the correlation is undefined).
     Introduced in :doc:`/notebooks/20_explainability`.
     """
     a, b = a.flatten().double().cpu(), b.flatten().double().cpu()
     if a.numel() != b.numel() or a.numel() < 2:
         raise ValueError(f"maps must have the same size ≥ 2, got {a.numel()} and {b.numel()}")
+    for name, v in (("a", a), ("b", b)):
+        require_finite(v, name)
+        if bool((v == v[0]).all()):
+            raise ValueError(f"{name} is constant (every value {v[0].item():.4g}): its rank "
+                             "correlation with anything is undefined")
 
     def ranks(v):
         order = torch.argsort(v)
@@ -521,4 +536,4 @@ def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
 
     ra, rb = ranks(a), ranks(b)
     ra, rb = ra - ra.mean(), rb - rb.mean()
-    return float((ra @ rb) / (ra.norm() * rb.norm()).clamp(min=1e-12))
+    return float((ra @ rb) / (ra.norm() * rb.norm()))

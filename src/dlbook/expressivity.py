@@ -39,6 +39,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import require_finite
+
 __all__ = ["all_bit_strings", "parity", "parity_network_logic", "parity_network_xor_tree",
            "parity_network_counting", "parity_network_sawtooth", "sawtooth_network",
            "count_parameters", "count_hidden_units", "count_linear_pieces"]
@@ -252,6 +254,8 @@ def count_linear_pieces(x, y, tol: float = 1e-9) -> int:
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
         raise ValueError(f"x and y must be 1-D of one length >= 2, got {x.shape} and {y.shape}")
+    require_finite(x, "x")
+    require_finite(y, "y")
     if not np.all(np.diff(x) > 0):
         raise ValueError("x must be strictly increasing")
     slopes = np.diff(y) / np.diff(x)

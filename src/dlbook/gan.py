@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_count, require_finite, require_float, require_real, require_same_dtype
 from .runtime import device as default_device
 from .train import History, fit
 
@@ -89,15 +90,19 @@ def sample_mixture(
         Shape (n, d), float32.
 
     Raises:
-        ValueError: for std <= 0, or weights of the wrong shape or not summing to 1.
+        ValueError: for n < 1, std <= 0, means not of shape (K, d) or not finite, or weights of
+            the wrong shape or not summing to 1.
 
     Introduced in :doc:`/notebooks/17_gan`.
     """
+    n = require_count(n, "n")
     means = torch.as_tensor(means, dtype=torch.float32)
     if means.ndim == 1:
         means = means[:, None]  # (K, 1)
-    if std <= 0:
-        raise ValueError(f"std must be positive, got {std}")
+    if means.ndim != 2 or means.shape[0] == 0:
+        raise ValueError(f"means must have shape (K, d) with K >= 1, got {tuple(means.shape)}")
+    require_finite(means, "means")
+    require_real(std, "std", low=0, strict_low=True)
     K = means.shape[0]
     w = (
         torch.full((K,), 1.0 / K)
@@ -118,6 +123,8 @@ def mixture_density(x, means, std: float, weights=None) -> np.ndarray:
     """
     x = np.asarray(x, dtype=np.float64)
     means = np.asarray(means, dtype=np.float64).reshape(-1)
+    if means.size == 0:
+        raise ValueError("means must hold at least one centre, got none")
     w = np.full(len(means), 1 / len(means)) if weights is None else np.asarray(weights, np.float64)
     z = (x[..., None] - means) / std  # (..., K)
     return np.sum(w * np.exp(-0.5 * z**2), axis=-1) / (std * math.sqrt(2 * math.pi))
@@ -147,6 +154,10 @@ def mode_coverage(
     """
     samples = torch.as_tensor(samples, dtype=torch.float32)
     means = torch.as_tensor(means, dtype=torch.float32)
+    require_finite(samples, "samples")
+    require_finite(means, "means")
+    if means.numel() == 0:
+        raise ValueError(f"means must hold at least one centre, got shape {tuple(means.shape)}")
     if samples.ndim == 1:
         samples = samples[:, None]
     if means.ndim == 1:
@@ -181,6 +192,7 @@ def value_function(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torc
 
     Source: Goodfellow et al. (2014), equation 1. Introduced in :doc:`/notebooks/17_gan`.
     """
+    require_float(real_logits=real_logits, fake_logits=fake_logits)
     return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
 
 
@@ -211,6 +223,7 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "non-saturating") -> t
     Source: Goodfellow et al. (2014), section 3; Arjovsky et al. (2017). Introduced in
     :doc:`/notebooks/17_gan`.
     """
+    require_float(fake_logits=fake_logits)
     if kind == "minimax":
         return -F.softplus(fake_logits).mean()
     if kind == "non-saturating":
@@ -226,6 +239,7 @@ def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.T
 
     Source: Arjovsky et al. (2017). Introduced in :doc:`/notebooks/17_gan`.
     """
+    require_float(real_scores=real_scores, fake_scores=fake_scores)
     return fake_scores.mean() - real_scores.mean()
 
 
@@ -244,6 +258,8 @@ def optimal_discriminator(p_data, p_g) -> np.ndarray:
     Source: Goodfellow et al. (2014), proposition 1. Introduced in :doc:`/notebooks/17_gan`.
     """
     p, q = np.asarray(p_data, np.float64), np.asarray(p_g, np.float64)
+    require_finite(p, "p_data")
+    require_finite(q, "p_g")
     if p.shape != q.shape or np.any(p < 0) or np.any(q < 0):
         raise ValueError(
             f"p_data and p_g must be non-negative and of one shape, got {p.shape} and {q.shape}"
@@ -268,6 +284,8 @@ def js_divergence(p, q) -> float:
     Introduced in :doc:`/notebooks/17_gan`.
     """
     p, q = np.asarray(p, np.float64).ravel(), np.asarray(q, np.float64).ravel()
+    require_finite(p, "p")
+    require_finite(q, "q")
     if p.shape != q.shape or np.any(p < 0) or np.any(q < 0) or p.sum() == 0 or q.sum() == 0:
         raise ValueError(
             "p and q must be non-negative, non-zero vectors of one shape, "
@@ -375,6 +393,7 @@ def spectral_norm_estimate(
 
     Source: Miyato et al. (2018), algorithm 1. Introduced in :doc:`/notebooks/17_gan`.
     """
+    require_float(W=W)
     if W.ndim != 2 or num_iters < 1:
         raise ValueError(
             f"W must be 2-D and num_iters >= 1, got shape {tuple(W.shape)} and {num_iters}"
@@ -551,7 +570,9 @@ def interpolate_latents(
         Shape (num, z_dim).
 
     Raises:
-        ValueError: for different shapes, num < 2 or an unknown method.
+        ValueError: for different shapes, num < 2, an unknown method, non-finite latents, or
+            slerp between exactly opposite directions. Slerp from or to the zero vector is the
+            linear path (the direction is the other endpoint's, the norm grows linearly).
 
     Source: White (2016), Sampling generative networks. Introduced in :doc:`/notebooks/17_gan`.
     """
@@ -560,16 +581,26 @@ def interpolate_latents(
             "need z0, z1 of one shape (z_dim,) and num >= 2, "
             f"got {tuple(z0.shape)}, {tuple(z1.shape)}, {num}"
         )
+    if method not in ("linear", "slerp"):
+        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
+    if not z0.is_floating_point() or not z1.is_floating_point():
+        raise ValueError(f"z0 and z1 must be floating point, got {z0.dtype} and {z1.dtype}")
+    require_finite(z0, "z0")
+    require_finite(z1, "z1")
+    require_same_dtype(z0=z0, z1=z1)
     t = torch.linspace(0, 1, num, dtype=z0.dtype, device=z0.device)[:, None]  # (num, 1)
     if method == "linear":
         return (1 - t) * z0 + t * z1
-    if method != "slerp":
-        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
     n0, n1 = z0.norm(), z1.norm()
+    if n0 == 0 or n1 == 0:  # from or to the origin: one direction, the norm grows linearly
+        return (1 - t) * z0 + t * z1
     u0, u1 = z0 / n0, z1 / n1
     omega = torch.arccos(torch.clamp(u0 @ u1, -1.0, 1.0))
     if omega.abs() < 1e-6:  # same direction: slerp is linear
         return (1 - t) * z0 + t * z1
+    if math.pi - omega < 1e-6:
+        raise ValueError("slerp between opposite directions is undefined (every great circle "
+                         "joins them); use method='linear' or move one endpoint")
     direction = (torch.sin((1 - t) * omega) * u0 + torch.sin(t * omega) * u1) / torch.sin(omega)
     return direction * ((1 - t) * n0 + t * n1)
 

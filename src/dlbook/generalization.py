@@ -28,6 +28,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .checks import require_finite
+
 __all__ = [
     "kfold_indices",
     "cross_validate",
@@ -150,6 +152,8 @@ def threshold_losses(values, labels, thresholds) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     labels = np.asarray(labels)
     thresholds = np.asarray(thresholds, dtype=np.float64)
+    require_finite(values, "values")
+    require_finite(thresholds, "thresholds")
     if values.shape != labels.shape or values.ndim not in (1, 2) or values.shape[-1] == 0:
         raise ValueError(f"values and labels must have one shape (N,) or (M, N), got {values.shape} and {labels.shape}")
     if thresholds.ndim != 1 or np.any(np.diff(thresholds) <= 0):

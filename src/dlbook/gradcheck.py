@@ -20,6 +20,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .checks import require_finite
+
 __all__ = ["numerical_gradient", "relative_error"]
 
 SCHEMES = ("central", "forward")
@@ -96,5 +98,7 @@ def relative_error(a, b, eps: float = 1e-12) -> float:
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have one shape, got {a.shape} and {b.shape}")
+    require_finite(a, "a")
+    require_finite(b, "b")
     scale = max(np.linalg.norm(a), np.linalg.norm(b), eps)
     return float(np.linalg.norm(a - b) / scale)

@@ -301,7 +301,11 @@ class SliderFigure(widgets.VBox):
                 f'<input type="range" id="{uid}-{i}" name="{html.escape(n)}" min="0" max="{len(self.params[n]) - 1}" '
                 f'step="1" value="{positions[i]}" aria-valuetext="{caption}" style="width:320px"></div>'
             )
-        payload = json.dumps(data).replace("</", "<\\/")
+        # Inside <script> the HTML parser, not JSON, decides where the element ends: "</script>",
+        # and "<!--<script>" which makes it skip the real end tag. JSON's \u escapes of <, > and
+        # & keep every label's text while leaving no markup in the element.
+        payload = (json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e")
+                   .replace("&", "\\u0026"))
         alt = html.escape(self.alt or "figure controlled by the sliders above")
         return (
             f'<div class="dlbook-slider" id="{uid}">'

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import require_finite, require_float
+
 __all__ = [
     "roc_curve",
     "roc_auc",
@@ -141,6 +143,7 @@ def mean_and_covariance(features) -> tuple[np.ndarray, np.ndarray]:
     F = np.asarray(features, dtype=np.float64)
     if F.ndim != 2 or F.shape[0] < 2:
         raise ValueError(f"features must have shape (N, D) with N >= 2, got {F.shape}")
+    require_finite(F, "features")
     mu = F.mean(axis=0)  # (D,)
     centered = F - mu  # (N, D)
     return mu, centered.T @ centered / (F.shape[0] - 1)
@@ -169,7 +172,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
         The distance, in squared feature units (a float >= 0 up to rounding).
 
     Raises:
-        ValueError: for inconsistent shapes.
+        ValueError: for inconsistent shapes, non-finite values, or a covariance that is not
+            symmetric positive semi-definite (up to rounding).
 
     Source: Dowson and Landau (1982); used on Inception features as the FID by Heusel et al.
     (2017). Introduced in :doc:`/notebooks/17_gan`.
@@ -182,6 +186,17 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
             f"expected means (D,) and covariances (D, D); got {mu1.shape}, {sigma1.shape}, "
             f"{mu2.shape}, {sigma2.shape}"
         )
+    for name, value in (("mu1", mu1), ("sigma1", sigma1), ("mu2", mu2), ("sigma2", sigma2)):
+        require_finite(value, name)
+    for name, S in (("sigma1", sigma1), ("sigma2", sigma2)):
+        size = max(1.0, float(np.abs(S).max(initial=0.0)))
+        if not np.allclose(S, S.T, rtol=0, atol=1e-8 * size):
+            raise ValueError(f"{name} must be a symmetric covariance matrix, got one with "
+                             f"max |S - S^T| = {np.abs(S - S.T).max():.3g}")
+        smallest = float(np.linalg.eigvalsh(S).min(initial=0.0))
+        if smallest < -1e-8 * size:
+            raise ValueError(f"{name} must be positive semi-definite (a covariance), got an "
+                             f"eigenvalue of {smallest:.4g}")
     root1 = _sqrt_psd(sigma1)  # (D, D)
     middle = root1 @ sigma2 @ root1  # (D, D), symmetric PSD
     middle = (middle + middle.T) / 2  # remove rounding asymmetry
@@ -286,8 +301,8 @@ def inception_score(probs) -> float:
     Inception. Introduced in :doc:`/notebooks/17_gan`.
     """
     probs = np.asarray(probs.cpu() if isinstance(probs, torch.Tensor) else probs, dtype=np.float64)
-    if probs.ndim != 2:
-        raise ValueError(f"probs must have shape (N, K), got {probs.shape}")
+    if probs.ndim != 2 or probs.size == 0:
+        raise ValueError(f"probs must have shape (N, K) with N, K >= 1, got {probs.shape}")
     marginal = probs.mean(axis=0)  # (K,) p(y)
     # E_x KL(p(y|x) || p(y)) = H(p(y)) - E_x H(p(y|x))
     return float(np.exp(entropy(marginal) - np.mean(entropy(probs, axis=1))))
@@ -309,6 +324,7 @@ def max_softmax_probability(logits: torch.Tensor) -> torch.Tensor:
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")
+    require_float(logits=logits)
     return torch.softmax(logits, dim=1).max(dim=1).values
 
 
@@ -329,5 +345,6 @@ def softmax_entropy(logits: torch.Tensor) -> torch.Tensor:
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")
+    require_float(logits=logits)
     p = torch.softmax(logits, dim=1)  # (N, K)
     return torch.logsumexp(logits, dim=1) - (p * logits).sum(dim=1)

@@ -42,6 +42,8 @@ import numbers
 import torch
 from torch import nn
 
+from .checks import require_float, require_real
+
 __all__ = ["batch_norm", "batch_norm_backward", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
@@ -93,7 +95,7 @@ def batch_norm(
         ValueError: on x with fewer than 2 dimensions, on statistics or parameters not of shape
             (C,), on only one of the two running statistics, in training mode with a single
             value per feature (its variance is undefined), or in evaluation mode without running
-            statistics.
+            statistics; for a negative or non-finite eps, or a negative running variance.
 
     Same semantics as :func:`torch.nn.functional.batch_norm`. Source: Ioffe and Szegedy (2015).
     Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
@@ -107,6 +109,10 @@ def batch_norm(
                              f"got {tuple(v.shape)}")
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must be given together (or both None)")
+    require_real(eps, "eps", low=0)
+    if running_var is not None and bool((running_var < 0).any()):
+        raise ValueError(f"running_var must be non-negative (a variance), got a minimum of "
+                         f"{running_var.min().item():.4g}")
     dims = _reduce_dims(x)
     if training:
         if not (isinstance(momentum, numbers.Real) and 0 <= momentum <= 1):
@@ -161,6 +167,7 @@ def batch_norm_backward(
     :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check_input(x)
+    require_float(grad_out=grad_out, x=x, weight=weight)
     if grad_out.shape != x.shape:
         raise ValueError(f"grad_out must have the shape of x {tuple(x.shape)}, got {tuple(grad_out.shape)}")
     dims = _reduce_dims(x)

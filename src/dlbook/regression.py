@@ -25,6 +25,8 @@ import dataclasses
 
 import numpy as np
 
+from .checks import require_finite
+
 __all__ = [
     "polynomial_features",
     "fit_ridge",
@@ -187,6 +189,7 @@ def fit_polynomial(x, y, degree: int, lam: float = 0.0, scale: float | None = No
     Introduced in :doc:`/notebooks/06_regression`.
     """
     x = _as_1d(x, "x")
+    require_finite(x, "x")
     if scale is None:
         scale = float(np.max(np.abs(x))) or 1.0
     theta = fit_ridge(polynomial_features(x, degree, scale), y, lam)

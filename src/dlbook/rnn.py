@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_count, require_float, require_labels
 from .train import fit, sampled_batches
 
 __all__ = [
@@ -53,6 +54,7 @@ _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
 def _check_step(x, h, weight_ih, weight_hh, gates):
+    require_float(x=x, h=h, weight_ih=weight_ih, weight_hh=weight_hh)
     if x.ndim != 2 or h.ndim != 2 or x.shape[0] != h.shape[0]:
         raise ValueError(f"expected x of shape (B, D) and h of shape (B, H), got {tuple(x.shape)} "
                          f"and {tuple(h.shape)}")
@@ -416,15 +418,22 @@ def char_batches(ids: torch.Tensor, batch_size: int, seq_len: int, generator=Non
         ``(X, y)``, each of shape (B, T), int64: ``y[b, t]`` is the character after ``X[b, t]``.
 
     Raises:
-        ValueError: if the text is not longer than ``seq_len``.
+        ValueError: if the text is not longer than ``seq_len``, ids are not non-negative
+            integers, or batch_size or seq_len is not a positive integer.
 
     Introduced in :doc:`/notebooks/14_rnn`.
     """
-    if ids.ndim != 1 or len(ids) <= seq_len:
-        raise ValueError(f"ids must be 1-D and longer than seq_len={seq_len}, got shape {tuple(ids.shape)}")
+    batch_size = require_count(batch_size, "batch_size")
+    seq_len = require_count(seq_len, "seq_len")
+    if not isinstance(ids, torch.Tensor) or ids.ndim != 1 or len(ids) <= seq_len:
+        shape = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
+        raise ValueError(f"ids must be 1-D and longer than seq_len={seq_len}, got shape {shape}")
+    if ids.is_floating_point() or ids.dtype == torch.bool:
+        raise ValueError(f"ids must be integer character ids (int64), got dtype {ids.dtype}")
     starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=generator)  # (B,)
     index = starts[:, None] + torch.arange(seq_len + 1)  # (B, T + 1)
     windows = ids[index]
+    require_labels(windows, name="ids")  # non-negative (checked on the drawn windows only)
     return windows[:, :-1], windows[:, 1:]
 
 

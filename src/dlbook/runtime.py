@@ -45,8 +45,10 @@ def device() -> torch.device:
         A :class:`torch.device`.
 
     Raises:
-        ValueError: if ``DLBOOK_DEVICE`` names a device type PyTorch does not know, or one that
-            is not available on this machine (``cuda`` without a GPU, ``mps`` off Apple silicon).
+        ValueError: if ``DLBOOK_DEVICE`` names a device type PyTorch does not know or the book
+            cannot run on (anything but cpu, cuda, cuda:N and mps: meta, xla, hpu, ...), or one
+            that is not available on this machine (``cuda`` without a GPU, ``mps`` off Apple
+            silicon).
 
     Introduced in :doc:`/notebooks/01_three_steps`.
     """
@@ -59,8 +61,16 @@ def device() -> torch.device:
                 f"DLBOOK_DEVICE={override!r} is not a device PyTorch knows "
                 "(expected cpu, cuda, cuda:N or mps)"
             ) from err
+        if dev.type not in ("cpu", "cuda", "mps") or (dev.type != "cuda" and dev.index is not None):
+            raise ValueError(
+                f"DLBOOK_DEVICE={override!r} is a device the book cannot run on "
+                "(expected cpu, cuda, cuda:N or mps)"
+            )
         if dev.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"DLBOOK_DEVICE={override!r}, but CUDA is not available here")
+        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"DLBOOK_DEVICE={override!r}, but this machine has "
+                             f"{torch.cuda.device_count()} CUDA devices (cuda:0 to cuda:N-1)")
         if dev.type == "mps" and not torch.backends.mps.is_available():
             raise ValueError(f"DLBOOK_DEVICE={override!r}, but MPS is not available here")
         return dev

@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .checks import require_finite
+
 __all__ = [
     "linear_model_loss",
     "linear_model_grad",
@@ -152,6 +154,7 @@ def linear_model_hessian(X, bias: bool = True) -> np.ndarray:
     :doc:`/notebooks/01_three_steps`.
     """
     X = np.asarray(X, dtype=np.float64)
+    require_finite(X, "X")
     if X.ndim == 1:
         X = X[:, None]  # (N, 1)
     if X.ndim != 2 or X.shape[0] == 0:

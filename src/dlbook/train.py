@@ -43,6 +43,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .checkpoints import checkpoint_path, load_or_train  # noqa: F401 (re-exported)
+from .checks import require_count, require_labels, require_real
 from .runtime import device as default_device
 
 __all__ = ["minibatches", "Minibatches", "sampled_batches", "SampledBatches", "fit", "FitState", "History",
@@ -513,7 +514,9 @@ def train_classifier(
         epoch; empty without validation data).
 
     Raises:
-        ValueError: on mismatched shapes, an unknown schedule, or a loss that became NaN/inf.
+        ValueError: on mismatched shapes, an unknown schedule, a non-positive ``num_epochs``,
+            ``batch_size`` or ``lr``, labels that are not integers in [0, C) (with the default
+            cross-entropy), or a loss that became NaN/inf.
 
     This is :func:`fit` with a cross-entropy step on :func:`minibatches` of (X, y).
 
@@ -523,6 +526,14 @@ def train_classifier(
     _check_xy(X, y)
     if config.schedule not in ("onecycle", "constant"):
         raise ValueError(f"schedule must be 'onecycle' or 'constant', got {config.schedule!r}")
+    require_count(config.num_epochs, "num_epochs")
+    require_count(config.batch_size, "batch_size")
+    require_real(config.lr, "lr", low=0, strict_low=True)
+    require_real(config.weight_decay, "weight_decay", low=0)
+    y_max = None  # labels are checked against the net's number of outputs at the first batch
+    if loss_fn is F.cross_entropy:
+        require_labels(y)
+        y_max = int(y.max())
     device = torch.device(device) if device is not None else default_device()
     net.to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -538,7 +549,11 @@ def train_classifier(
             xb = augment(xb)
         if perturb is not None:
             xb = perturb(xb, yb)
-        return loss_fn(model(xb), yb)
+        logits = model(xb)
+        if y_max is not None and logits.ndim == 2 and y_max >= logits.shape[1]:
+            raise ValueError(f"y must be class indices in [0, {logits.shape[1]}) for a net with "
+                             f"{logits.shape[1]} outputs, got labels up to {y_max}")
+        return loss_fn(logits, yb)
 
     evaluate = None
     if X_val is not None and y_val is not None:

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention, causal_mask, sinusoidal_positional_encoding
+from .checks import require_labels
 from .normalization import LayerNorm
 
 __all__ = [
@@ -288,6 +289,7 @@ class _Embedding(nn.Module):
             raise ValueError(
                 f"expected token ids (B, L) with L <= {self.pe.shape[0]}, got {tuple(x.shape)}"
             )
+        require_labels(x, self.tokens.num_embeddings, name="token ids")
         return self.dropout(self.tokens(x) + self.pe[: x.shape[1]])  # (B, L, d_model)
 
 
@@ -419,7 +421,8 @@ class TransformerLM(nn.Module):
 
     def forward(self, tokens: torch.Tensor, return_attention: bool = False):
         """tokens: (B, L) -> logits (B, L, V); with ``return_attention`` also the list of
-        per-layer self-attention weights (B, h, L, L)."""
+        per-layer self-attention weights (B, h, L, L). Raises ValueError for token ids outside
+        [0, V) or sequences longer than ``max_len``."""
         x = self.embed(tokens)  # (B, L, d_model)
         mask = causal_mask(tokens.shape[1], device=tokens.device) if self.causal else None
         weights = []
