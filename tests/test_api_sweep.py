@@ -193,9 +193,6 @@ DAMAGE = ("nan", "inf", "empty", "extra dim", "fewer dims", "float64", "int")
 
 # What the sweep still finds and is not fixed yet: (name, argument, damage) -> why.
 KNOWN: dict[tuple[str, str, str], str] = {
-    ("logistic_loss", "arg0", "inf"): "NumPy warns (invalid value in logaddexp) instead of a ValueError",
-    ("logistic_loss", "arg0", "nan"): "NumPy warns (invalid value in logaddexp) instead of a ValueError",
-    ("logistic_loss", "arg2", "nan"): "NumPy warns (invalid value in logaddexp) instead of a ValueError",
     ("softmax", "arg0", "inf"): "NumPy warns (invalid value in subtract) instead of a ValueError",
     ("gaussian_mle", "arg0", "inf"): "NumPy warns (invalid value in subtract) instead of a ValueError",
 }

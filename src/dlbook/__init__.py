@@ -62,13 +62,16 @@ Modules, what they hold, and the chapters that use them:
      - 9
    * - :mod:`dlbook.initialization`
      - fan-in and fan-out, Xavier and Kaiming initialization, signal size across depth
-     - (coming chapters)
+     - 8
    * - :mod:`dlbook.normalization`
      - batch normalization and layer normalization
      - 11, 14, 16
    * - :mod:`dlbook.schedules`
      - learning-rate schedules (warm-up, decay)
      - 11
+   * - :mod:`dlbook.checks`
+     - the checks of bad input shared by the modules (finite values, labels, counts, dtypes)
+     - (coming chapters)
    * - :mod:`dlbook.train`
      - the training engine: ``minibatches``, ``fit``, ``History``, ``train_classifier``, ``accuracy``
      - 12, 17, 19, 20, 21, 22

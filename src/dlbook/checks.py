@@ -4,7 +4,8 @@ The book's rule is that bad input raises :class:`ValueError` naming what was exp
 came, never a wrong answer and never an error from deep inside PyTorch. The checks that several
 modules need (finite values, one floating dtype, class labels, positive counts) live here once.
 
-Introduced with the package (chapter 1); each function says which checks it applies.
+Introduced with the package (:doc:`/notebooks/01_three_steps`); each function says which checks it
+applies.
 """
 
 from __future__ import annotations

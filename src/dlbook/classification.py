@@ -99,6 +99,8 @@ def _check_binary(X, y, loss: str = "cross_entropy") -> tuple[np.ndarray, np.nda
     if X.ndim not in (1, 2) or y.ndim != 1 or X.shape[0] != y.shape[0] or y.size == 0:
         raise ValueError(f"expected x of shape (N,) or X of shape (N, D) and y of shape (N,) with "
                          f"N ≥ 1, of the same length, got {X.shape} and {y.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("the features X must be finite: they hold NaN or infinite values")
     if not np.all((y == 0) | (y == 1)):
         raise ValueError(f"labels y must be 0 or 1, got values {np.unique(y)[:5]}")
     if loss not in LOSSES:
@@ -110,6 +112,8 @@ def _scores(w, b, X) -> np.ndarray:
     """z = w x + b for every example: shape (*S, N) for weights of shape S (one feature) or ``(*S, D)``."""
     w = np.asarray(w, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
+    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+        raise ValueError("w and b must be finite: they hold NaN or infinite values")
     if X.ndim == 1:  # one feature: w and b are numbers or grids of any broadcastable shape S
         return w[..., None] * X + b[..., None]  # (*S, N)
     if w.shape[-1:] != (X.shape[1],):
@@ -135,7 +139,8 @@ def logistic_loss(w, b, X, y, loss: str = "cross_entropy"):
         A float when S is empty, else a float64 array of shape S.
 
     Raises:
-        ValueError: on mismatched shapes, a label other than 0 or 1, or an unknown loss.
+        ValueError: on mismatched shapes, NaN or infinite values, a label other than 0 or 1, or
+            an unknown loss.
 
     Source: the notes' logistic regression ("Logistic Regression + Square Error") and the
     probability appendix of the Goodfellow notes (cross-entropy). Introduced in

@@ -96,8 +96,8 @@ def fit_ridge(X, y, lam: float = 0.0, unpenalized=(0,), weights=None) -> np.ndar
         θ, float64 of shape (P,) (or (P, K) for targets of shape (N, K)).
 
     Raises:
-        ValueError: on mismatched shapes, a negative or non-finite λ, negative weights, or an
-            unpenalized index out of range.
+        ValueError: on mismatched shapes, NaN or infinite values, a negative or non-finite λ,
+            negative weights, or an unpenalized index out of range.
 
     Source: the notes' "predicting Pokemon", regularization. Introduced in
     :doc:`/notebooks/06_regression`; used for the probes and LIME of
@@ -110,10 +110,12 @@ def fit_ridge(X, y, lam: float = 0.0, unpenalized=(0,), weights=None) -> np.ndar
                          f"and {y.shape}")
     if not (np.isfinite(lam) and lam >= 0):
         raise ValueError(f"lam must be a finite number ≥ 0, got {lam!r}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X and y must be finite: they hold NaN or infinite values")
     n, p = X.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    if w.shape != (n,) or not np.all(w >= 0):
-        raise ValueError(f"weights must be non-negative, of shape ({n},), got shape {w.shape}")
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or not np.all(w >= 0):
+        raise ValueError(f"weights must be finite and non-negative, of shape ({n},), got shape {w.shape}")
     free = np.asarray(unpenalized, dtype=int).reshape(-1)
     if free.size and (free.min() < -p or free.max() >= p):
         raise ValueError(f"unpenalized indices must be in range for {p} columns, got {free.tolist()}")
