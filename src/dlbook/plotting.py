@@ -435,6 +435,7 @@ def image_grid(images, *, ncols: int | None = None, titles=None, row_labels=None
         for c, ax in enumerate(axes[r]):
             ax.set_xticks([])
             ax.set_yticks([])
+            ax.spines[:].set_visible(False)  # no frame; a row label can still go on the left
             if c >= len(row):
                 ax.set_axis_off()
                 continue
