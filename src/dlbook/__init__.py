@@ -71,7 +71,7 @@ Modules, what they hold, and the chapters that use them:
      - 11
    * - :mod:`dlbook.checks`
      - the checks of bad input shared by the modules (finite values, labels, counts, dtypes)
-     - (coming chapters)
+     - all, through the other modules
    * - :mod:`dlbook.train`
      - the training engine: ``minibatches``, ``fit``, ``History``, ``train_classifier``, ``accuracy``
      - 12, 17, 19, 20, 21, 22
