@@ -1,6 +1,6 @@
 """The book's training engine: mini-batches, one training loop, its history, and scoring.
 
-The chapters write their first training loops by hand (chapter 1 onwards; chapter 5 checks its
+The chapters write their first training loops by hand (chapter 1 onwards; chapter 4 checks its
 loop against :func:`fit`). Once the loop is understood, later chapters call :func:`fit`: the
 same loop with the conveniences a real run needs, written once. A chapter supplies only its
 *step*: what one batch does to the model.
@@ -22,7 +22,8 @@ same loop with the conveniences a real run needs, written once. A chapter suppli
 train and save it) live in :mod:`dlbook.checkpoints` and are re-exported here.
 
 The design follows d2l's ``Trainer.fit`` and the ``training_step`` of PyTorch Lightning: the
-loop is fixed, the model-specific part is a function. Introduced in the CNN chapter.
+loop is fixed, the model-specific part is a function. Introduced in chapter 4 (sigmoid and ReLU
+networks), where :func:`fit` is checked against the chapter's hand-written loop.
 """
 
 from __future__ import annotations
@@ -357,7 +358,7 @@ def fit(
             update that would spread it into the weights).
 
     Source: the training loop of chapter 1, organized like d2l's ``Trainer.fit``.
-    Introduced in the CNN chapter.
+    Introduced in chapter 4.
     """
     if isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Integral) or num_epochs < 1:
         raise ValueError(f"num_epochs must be a positive integer, got {num_epochs!r}")
