@@ -196,7 +196,7 @@ class History:
     * ``history.seconds``: wall-clock seconds of the whole run (CUDA synchronized).
 
     Other attributes may be set freely (e.g. ``best_epoch`` by early stopping).
-    Introduced in the CNN chapter.
+    Introduced in chapter 4.
     """
 
     def __init__(self, names: Iterable[str] = ()) -> None:
