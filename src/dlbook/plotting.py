@@ -28,9 +28,14 @@ ATTENTION_CMAP = "Blues"
 def use_style() -> None:
     """Set the book's matplotlib defaults: readable sizes, a light grid, constrained layout,
     and the inline backend's PNG at a resolution that stays sharp without bloating pages.
+    Under IPython every inline PNG also carries a text description of the figure (titles, axis
+    labels, legend; see :mod:`dlbook.figure_text`), which the website uses as its alt text.
 
     Introduced in chapter 1.
     """
+    from . import figure_text
+
+    figure_text.install()
     mpl.rcParams.update(
         {
             "figure.figsize": (6.4, 4.2),
