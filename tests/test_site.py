@@ -13,6 +13,7 @@ figure and the label must change.
 from __future__ import annotations
 
 import functools
+import re
 import http.server
 import os
 import threading
@@ -75,6 +76,7 @@ def browser():
 def open_offline(browser, url, viewport=DESKTOP):
     """Open url with every non-local request aborted; return (page, errors, blocked)."""
     page = browser.new_page(viewport=viewport)
+    page.set_default_timeout(120_000)  # a busy machine can take long to lay out a chapter
     errors, blocked = [], []
 
     def route(route):
@@ -138,7 +140,7 @@ def test_static_sliders_change_the_figure(path, browser, site_url):
 ALL_PAGES = toc_files()
 
 # Run in the page once MathJax has finished: what a reader would see, measured.
-MEASURE = """() => {
+MEASURE = r"""() => {
   const visible = (el) => el.getClientRects().length > 0;
   const raw = [];
   const walker = document.createTreeWalker(document.querySelector("main") || document.body,
@@ -157,7 +159,33 @@ MEASURE = """() => {
   const code = Array.from(document.querySelectorAll("main div.highlight pre")).filter(visible)
     .filter((pre) => pre.scrollWidth > pre.clientWidth + 1)
     .map((pre) => pre.textContent.split("\n").reduce((a, b) => a.length >= b.length ? a : b).slice(0, 120));
-  return {raw, maths: maths.length, untypeset,
+  const han = /[\u3400-\u4dbf\u4e00-\u9fff]/;
+  const untagged = [], pairs = [];
+  const walker2 = document.createTreeWalker(document.querySelector("main") || document.body,
+                                            NodeFilter.SHOW_TEXT);
+  for (let n = walker2.nextNode(); n; n = walker2.nextNode()) {
+    const p = n.parentElement;
+    if (!p || !han.test(n.textContent) || !visible(p)) continue;
+    if (p.closest("pre, code, script, style, .output, .cell_output, mjx-container")) continue;
+    if (!p.closest("[lang^=zh]")) untagged.push(n.textContent.trim().slice(0, 40));
+  }
+  document.querySelectorAll("main [lang=zh-Hans]").forEach((s) => {
+    const next = s.nextElementSibling;
+    pairs.push(!!next && next.getAttribute("lang") === "zh-Hant");
+  });
+  // Does a 100-character line (the project's line length) fit the code column?
+  let fits100 = null;
+  const pre = Array.from(document.querySelectorAll("main div.cell_input div.highlight pre")).find(visible);
+  if (pre) {
+    const probe = document.createElement("span");
+    probe.textContent = "x".repeat(100);
+    pre.appendChild(probe);
+    const style = getComputedStyle(pre);
+    fits100 = probe.getBoundingClientRect().width <=
+      pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) + 1;
+    probe.remove();
+  }
+  return {raw, maths: maths.length, untypeset, untagged, fits100, unpaired: pairs.filter((p) => !p).length,
           typeset: document.querySelectorAll("mjx-container").length,
           pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
           images, code};
@@ -192,6 +220,8 @@ def test_page_reads_offline(name, size, browser, site_url):
         problems.append(f"the page scrolls sideways by {facts['pageOverflow']} px")
     if size == "desktop" and facts["code"]:
         problems.append(f"{len(facts['code'])} code cells scroll sideways, e.g. {facts['code'][:3]}")
+    if size == "desktop" and facts["fits100"] is False:
+        problems.append("a 100-character line does not fit the code column")
     missing = [i for i in facts["images"] if bad_alt(i)]
     if missing:
         problems.append(f"{len(missing)} images without a real alt text, e.g. {missing[:3]}")
@@ -212,7 +242,40 @@ def test_page_reads_offline(name, size, browser, site_url):
                 problems.append(f"{toggle} did not open {dialog}")
             page.keyboard.press("Escape")
             page.wait_for_function(f"() => !document.querySelector('{dialog}').open", timeout=3000)
+    if facts["untagged"] or facts["unpaired"]:
+        problems.append(f"Chinese text without its lang tag: {facts['untagged'][:5]}; "
+                        f"{facts['unpaired']} Simplified terms without their Traditional form")
     if real_errors(errors):
         problems.append(f"JavaScript errors: {errors}")
     page.close()
     assert not problems, f"{name} ({size}): " + "; ".join(problems)
+
+
+@pytest.mark.site
+def test_search_finds_terms_in_either_script(built_site):
+    index = (built_site / "searchindex.js").read_text(encoding="utf-8")
+    glossary = (built_site / "book" / "glossary.html").read_text(encoding="utf-8")
+    for simplified, traditional in (("鞍点", "鞍點"), ("误差曲面", "誤差曲面")):
+        assert f'<span lang="zh-Hans">{simplified}</span>' in glossary
+        assert f'<span lang="zh-Hant">{traditional}</span>' in glossary
+        assert f'"{simplified}"' in index and f'"{traditional}"' in index
+
+
+@pytest.mark.site
+def test_bibliography_links_and_titles(built_site):
+    page = (built_site / "book" / "bibliography.html").read_text(encoding="utf-8")
+    assert 'href="https://speech.ee.ntu.edu.tw/~hylee/ml/2021-spring.php"' in page
+    assert "$O(" not in page
+
+
+@pytest.mark.site
+def test_equations_are_numbered_per_chapter_and_licences_are_published(built_site):
+    for path in chapter_notebooks():
+        page = (built_site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+        numbers = [int(n) for n in re.findall(r'<span class="eqno">\((\d+)\)', page)]
+        assert numbers == list(range(1, len(numbers) + 1)), f"{path.stem}: equations {numbers[:5]}..."
+        assert "application/vnd.jupyter.widget-state+json" not in page or \
+            "application/vnd.jupyter.widget-view+json" in page, f"{path.stem}: unused widget state"
+    for name in ("LICENSE.txt", "LICENSE-TEXT.txt"):
+        assert (built_site / name).is_file()
+    assert (built_site / "_static" / "favicon.svg").is_file()

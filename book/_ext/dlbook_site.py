@@ -223,7 +223,7 @@ def tidy_page(app, pagename, templatename, context, doctree) -> None:
             continue
         seen.add(key)
         scripts.append(script)
-    context["script_files"] = scripts
+    context["script_files"][:] = scripts  # the builder's own list: later additions still land
 
 
 def publish_licences(app, exception) -> None:
@@ -245,7 +245,7 @@ def setup(app):
     app.connect("config-inited", configure)
     app.connect("doctree-read", tag_chinese)
     app.connect("doctree-resolved", describe_images)
-    app.connect("html-page-context", tidy_page)
+    app.connect("html-page-context", tidy_page, priority=900)  # after myst-nb adds its scripts
     app.connect("build-finished", publish_licences)
     app.add_css_file("dlbook-site.css")
     app.add_js_file("dlbook-site.js", defer="defer")
