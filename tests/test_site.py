@@ -13,9 +13,9 @@ figure and the label must change.
 from __future__ import annotations
 
 import functools
-import re
 import http.server
 import os
+import re
 import threading
 from pathlib import Path
 from urllib.parse import urlparse

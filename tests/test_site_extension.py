@@ -44,3 +44,16 @@ def test_code_and_outputs_are_left_alone():
 
 def test_mathjax_is_pinned_to_a_checksum():
     assert len(dlbook_site.MATHJAX_SHA256) == 64 and dlbook_site.MATHJAX_VERSION.startswith("3.")
+
+
+def test_repeated_inline_scripts_and_unused_widget_state_are_dropped():
+    page = ("<html><head>\n<script>const THEBE_JS_URL = \"x\"</script>\n<script src=\"a.js\"></script>\n"
+            "<script>const THEBE_JS_URL = \"x\"</script>\n"
+            '<script type="application/vnd.jupyter.widget-state+json">{"state": {}}</script>\n'
+            "</head><body><pre>\n<script>kept</script>\n\n\n</pre></body></html>")
+    tidied = dlbook_site.tidy_html(page)
+    assert tidied.count("THEBE_JS_URL") == 1 and "a.js" in tidied
+    assert "widget-state" not in tidied
+    assert tidied.endswith("<body><pre>\n<script>kept</script>\n\n\n</pre></body></html>")
+    with_view = page.replace("</pre>", "application/vnd.jupyter.widget-view+json</pre>")
+    assert "widget-state" in dlbook_site.tidy_html(with_view)

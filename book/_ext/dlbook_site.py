@@ -19,7 +19,7 @@ What it does, and why:
 * **Page fixes.** the theme's phone/tablet sidebar buttons are made to work (`dlbook-site.js`),
   figures open full size when tapped, the code column is wide enough for 100-character lines
   (`dlbook-site.css`), sphinx-thebe's duplicated configuration script and ipywidgets state
-  that no view on the page uses are dropped, and the licence files are published next to the
+  that no view on the page uses are dropped from the written pages, and the licence files are published next to the
   pages that link to them.
 """
 
@@ -210,25 +210,40 @@ def describe_images(app, doctree, docname) -> None:
 # ---------------------------------------------------------------------------- pages
 
 
-def tidy_page(app, pagename, templatename, context, doctree) -> None:
-    """html-page-context: drop duplicated inline scripts and unused ipywidgets state."""
-    scripts, seen = [], set()
-    uses_widgets = "application/vnd.jupyter.widget-view+json" in context.get("body", "")
-    for script in context.get("script_files", []):
-        attributes = dict(getattr(script, "attributes", {}) or {})
-        if attributes.get("type") == "application/vnd.jupyter.widget-state+json" and not uses_widgets:
-            continue
-        key = (str(getattr(script, "filename", script)), attributes.get("body"))
-        if key in seen:
-            continue
-        seen.add(key)
-        scripts.append(script)
-    context["script_files"][:] = scripts  # the builder's own list: later additions still land
+INLINE_SCRIPT = re.compile(r"^\s*<script>[^<]*</script>\s*$", re.MULTILINE)
+WIDGET_STATE = re.compile(r'<script type="application/vnd\.jupyter\.widget-state\+json">.*?</script>\s*',
+                          re.DOTALL)
 
 
-def publish_licences(app, exception) -> None:
+def tidy_html(text: str) -> str:
+    """An inline script that repeats an earlier one is dropped (sphinx-thebe's and
+    sphinx-togglebutton's configuration scripts are emitted twice; `const THEBE_JS_URL` declared
+    twice is a JavaScript error), and so is ipywidgets state when no widget view uses it."""
+    seen = set()
+
+    def first_only(match):
+        line = match.group(0).strip()
+        if line in seen:
+            return ""
+        seen.add(line)
+        return match.group(0)
+
+    head, sep, body = text.partition("</head>")
+    text = INLINE_SCRIPT.sub(first_only, head) + sep + body
+    if "application/vnd.jupyter.widget-view+json" not in text:
+        text = WIDGET_STATE.sub("", text)
+    return text
+
+
+def finish_site(app, exception) -> None:
+    """build-finished: tidy every page and publish the licence files."""
     if exception is not None or app.builder.format != "html":
         return
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        tidied = tidy_html(text)
+        if tidied != text:
+            page.write_text(tidied, encoding="utf-8")
     for source, target in LICENCE_FILES.items():
         if (ROOT / source).is_file():
             shutil.copyfile(ROOT / source, Path(app.outdir) / target)
@@ -245,8 +260,7 @@ def setup(app):
     app.connect("config-inited", configure)
     app.connect("doctree-read", tag_chinese)
     app.connect("doctree-resolved", describe_images)
-    app.connect("html-page-context", tidy_page, priority=900)  # after myst-nb adds its scripts
-    app.connect("build-finished", publish_licences)
+    app.connect("build-finished", finish_site)
     app.add_css_file("dlbook-site.css")
     app.add_js_file("dlbook-site.js", defer="defer")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

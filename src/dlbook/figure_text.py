@@ -104,7 +104,8 @@ def describe(fig) -> str:
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+    crc = struct.pack(">I", zlib.crc32(kind + payload))
+    return struct.pack(">I", len(payload)) + kind + payload + crc
 
 
 def add_description(png: bytes, text: str) -> bytes:
@@ -114,7 +115,8 @@ def add_description(png: bytes, text: str) -> bytes:
         ValueError: ``png`` is not a PNG file (wrong signature or no IHDR chunk first).
     """
     if not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
-        raise ValueError(f"expected PNG bytes starting with the PNG signature and IHDR, got {png[:16]!r}")
+        raise ValueError(
+            f"expected PNG bytes starting with the PNG signature and IHDR, got {png[:16]!r}")
     ihdr_end = 8 + 8 + struct.unpack(">I", png[8:12])[0] + 4
     payload = KEYWORD + b"\x00\x00\x00" + b"\x00" + b"\x00" + text.encode("utf-8")
     return png[:ihdr_end] + _chunk(b"iTXt", payload) + png[ihdr_end:]
