@@ -10,6 +10,9 @@ parameters or dropout, change the network itself):
   and drives small ones to exactly zero.
 * :class:`EarlyStopping`: keep the parameters with the lowest validation loss and stop when
   it has not improved for ``patience`` evaluations.
+* :func:`smooth_labels` and :func:`label_smoothing_cross_entropy`: label smoothing (标签平滑),
+  training a classifier against (1 - ε) one-hot + ε uniform targets so that it cannot push its
+  logits towards infinity (Szegedy et al., 2016).
 * :func:`train_regressor`: full-batch Adam on the mean squared error, with any of the above and
   with Gaussian noise added to the inputs at every step (a simple data augmentation for
   measured, noisy features).
@@ -28,7 +31,8 @@ from torch import nn
 
 from .train import History, fit
 
-__all__ = ["penalized_weights", "l2_penalty", "l1_penalty", "EarlyStopping", "train_regressor"]
+__all__ = ["penalized_weights", "l2_penalty", "l1_penalty", "EarlyStopping", "train_regressor",
+           "smooth_labels", "label_smoothing_cross_entropy"]
 
 
 def penalized_weights(net: nn.Module) -> list[torch.Tensor]:
@@ -60,6 +64,55 @@ def l1_penalty(net: nn.Module) -> torch.Tensor:
     if not weights:
         raise ValueError(f"{type(net).__name__} has no weight matrices to penalize")
     return sum(w.abs().sum() for w in weights)
+
+
+def smooth_labels(y: torch.Tensor, num_classes: int, eps: float) -> torch.Tensor:
+    """Smoothed one-hot targets: (1 - eps) on the true class plus eps / K spread over all K classes.
+
+    Args:
+        y: class indices, shape (N,), integer, in [0, num_classes).
+        num_classes: K.
+        eps: the smoothing ε in [0, 1].
+
+    Returns:
+        Shape (N, K), float32; every row sums to 1.
+
+    Raises:
+        ValueError: for ε outside [0, 1], a y that is not 1-D integer, or classes out of range.
+
+    Source: Szegedy et al. (2016), section 7; the review notes' regularization list. Chapter 8.
+    """
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"eps must be in [0, 1], got {eps!r}")
+    if y.dim() != 1 or y.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"expected integer class indices of shape (N,), got {y.dtype} of shape {tuple(y.shape)}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"class indices must be in [0, {num_classes}), got range "
+                         f"[{int(y.min())}, {int(y.max())}]")
+    one_hot = torch.nn.functional.one_hot(y.long(), num_classes).float()
+    return (1.0 - eps) * one_hot + eps / num_classes
+
+
+def label_smoothing_cross_entropy(logits: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
+    """Mean cross-entropy between softmax(logits) and the smoothed targets of :func:`smooth_labels`.
+
+    Args:
+        logits: shape (N, K), float.
+        y: class indices, shape (N,).
+        eps: the smoothing ε in [0, 1]; 0 gives the ordinary cross-entropy.
+
+    Returns:
+        A scalar tensor (nats per example), differentiable in ``logits``.
+
+    Raises:
+        ValueError: for logits that are not (N, K) with N matching y, or a bad ε / y.
+
+    Matches ``F.cross_entropy(logits, y, label_smoothing=eps)``. Chapter 8.
+    """
+    if logits.dim() != 2 or logits.shape[0] != y.shape[0]:
+        raise ValueError(f"expected logits (N, K) and y (N,), got {tuple(logits.shape)} and {tuple(y.shape)}")
+    targets = smooth_labels(y, logits.shape[1], eps).to(logits.dtype)  # (N, K)
+    return -(targets * torch.log_softmax(logits, dim=1)).sum(1).mean()
 
 
 @dataclasses.dataclass
