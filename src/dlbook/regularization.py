@@ -4,18 +4,22 @@ Overfitting (过拟合) means a low training loss that comes with a high loss on
 module holds the cures that act on *training* (the others, such as fewer parameters, shared
 parameters or dropout, change the network itself):
 
-* :func:`l2_penalty` and :func:`l1_penalty`: λ Σ w² and λ Σ |w| over the weights (never the
+* :func:`l2_penalty` and :func:`l1_penalty`: λ Σ w² and λ Σ ``|w|`` over the weights (never the
   biases, which only shift outputs). The L2 gradient 2λw shrinks every weight in proportion
   to its size (weight decay); the L1 gradient λ sign(w) pulls every weight by the same amount
   and drives small ones to exactly zero.
 * :class:`EarlyStopping`: keep the parameters with the lowest validation loss and stop when
   it has not improved for ``patience`` evaluations.
+* :func:`smooth_labels` and :func:`label_smoothing_cross_entropy`: label smoothing (标签平滑),
+  training a classifier against (1 - ε) one-hot + ε uniform targets so that it cannot push its
+  logits towards infinity (Szegedy et al., 2016).
 * :func:`train_regressor`: full-batch Adam on the mean squared error, with any of the above and
   with Gaussian noise added to the inputs at every step (a simple data augmentation for
   measured, noisy features).
 
 Source: the notes' "guide to training" (overfitting and its cures) and the review notes'
-regularization section (L1, L2, early stopping, dropout). Introduced in chapter 8.
+regularization section (L1, L2, early stopping, dropout). Introduced in
+:doc:`/notebooks/08_training_guide`.
 """
 
 from __future__ import annotations
@@ -28,14 +32,15 @@ from torch import nn
 
 from .train import History, fit
 
-__all__ = ["penalized_weights", "l2_penalty", "l1_penalty", "EarlyStopping", "train_regressor"]
+__all__ = ["penalized_weights", "l2_penalty", "l1_penalty", "EarlyStopping", "train_regressor",
+           "smooth_labels", "label_smoothing_cross_entropy"]
 
 
 def penalized_weights(net: nn.Module) -> list[torch.Tensor]:
     """The parameters a weight penalty acts on: every parameter named ``*weight`` with at
     least two dimensions (linear and convolution weights; not biases, not normalization scales).
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     return [p for name, p in net.named_parameters() if name.endswith("weight") and p.ndim >= 2]
 
@@ -43,7 +48,7 @@ def penalized_weights(net: nn.Module) -> list[torch.Tensor]:
 def l2_penalty(net: nn.Module) -> torch.Tensor:
     """Σ w² over :func:`penalized_weights`, a scalar tensor (multiply by λ in the loss).
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     weights = penalized_weights(net)
     if not weights:
@@ -52,14 +57,65 @@ def l2_penalty(net: nn.Module) -> torch.Tensor:
 
 
 def l1_penalty(net: nn.Module) -> torch.Tensor:
-    """Σ |w| over :func:`penalized_weights`, a scalar tensor (multiply by λ in the loss).
+    """Σ ``|w|`` over :func:`penalized_weights`, a scalar tensor (multiply by λ in the loss).
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     weights = penalized_weights(net)
     if not weights:
         raise ValueError(f"{type(net).__name__} has no weight matrices to penalize")
     return sum(w.abs().sum() for w in weights)
+
+
+def smooth_labels(y: torch.Tensor, num_classes: int, eps: float) -> torch.Tensor:
+    """Smoothed one-hot targets: (1 - eps) on the true class plus eps / K spread over all K classes.
+
+    Args:
+        y: class indices, shape (N,), integer, in [0, num_classes).
+        num_classes: K.
+        eps: the smoothing ε in [0, 1].
+
+    Returns:
+        Shape (N, K), float32; every row sums to 1.
+
+    Raises:
+        ValueError: for ε outside [0, 1], a y that is not 1-D integer, or classes out of range.
+
+    Source: Szegedy et al. (2016), section 7; the review notes' regularization list.
+    :doc:`/notebooks/08_training_guide`.
+    """
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"eps must be in [0, 1], got {eps!r}")
+    if y.dim() != 1 or y.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"expected integer class indices of shape (N,), got {y.dtype} of shape {tuple(y.shape)}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"class indices must be in [0, {num_classes}), got range "
+                         f"[{int(y.min())}, {int(y.max())}]")
+    one_hot = torch.nn.functional.one_hot(y.long(), num_classes).float()
+    return (1.0 - eps) * one_hot + eps / num_classes
+
+
+def label_smoothing_cross_entropy(logits: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
+    """Mean cross-entropy between softmax(logits) and the smoothed targets of :func:`smooth_labels`.
+
+    Args:
+        logits: shape (N, K), float.
+        y: class indices, shape (N,).
+        eps: the smoothing ε in [0, 1]; 0 gives the ordinary cross-entropy.
+
+    Returns:
+        A scalar tensor (nats per example), differentiable in ``logits``.
+
+    Raises:
+        ValueError: for logits that are not (N, K) with N matching y, or a bad ε / y.
+
+    Matches ``F.cross_entropy(logits, y, label_smoothing=eps)``.
+    :doc:`/notebooks/08_training_guide`.
+    """
+    if logits.dim() != 2 or logits.shape[0] != y.shape[0]:
+        raise ValueError(f"expected logits (N, K) and y (N,), got {tuple(logits.shape)} and {tuple(y.shape)}")
+    targets = smooth_labels(y, logits.shape[1], eps).to(logits.dtype)  # (N, K)
+    return -(targets * torch.log_softmax(logits, dim=1)).sum(1).mean()
 
 
 @dataclasses.dataclass
@@ -143,7 +199,7 @@ def train_regressor(net: nn.Module, X: torch.Tensor, y: torch.Tensor, X_val: tor
     Raises:
         ValueError: on mismatched shapes or negative settings.
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     if X.ndim != 2 or y.shape != (X.shape[0],) or X_val.ndim != 2 or y_val.shape != (X_val.shape[0],):
         raise ValueError(f"expected X (N, D), y (N,), X_val (M, D), y_val (M,), got {tuple(X.shape)}, "
