@@ -28,7 +28,7 @@ export PYTHONUNBUFFERED := 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= $(OMP_NUM_THREADS)
 
-.PHONY: setup book test lint unit site-test bench determinism serve clean browser fresh-cache
+.PHONY: setup book test lint unit site-test bench determinism serve clean browser fresh-cache mathjax
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,9 +46,15 @@ $(CACHE_STAMP): $(wildcard src/dlbook/*.py) requirements.txt pyproject.toml _con
 	rm -rf _build/.jupyter_cache
 	@mkdir -p _build && touch $@
 
+# MathJax is served from the site (no CDN): its npm package, checked against its SHA-256, is
+# unpacked once into _build/mathjax. Needs npm (Node.js) the first time; the build does the same
+# if this step was skipped.
+mathjax: setup
+	$(PY) book/_ext/dlbook_site.py
+
 # --all re-reads every page so a failing notebook cannot hide behind an up-to-date build;
 # -W turns every Sphinx warning (a failed notebook included) into a failure.
-book: setup $(CACHE_STAMP)
+book: setup mathjax $(CACHE_STAMP)
 	$(VENV)/bin/jupyter-book build . --all -W --keep-going
 	@echo ""
 	@echo "The site is in $(CURDIR)/_build/html: open _build/html/index.html, or run 'make serve'."
