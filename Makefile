@@ -6,7 +6,7 @@
 #   make bench   execute every notebook, one at a time and then in parallel, and record timings
 #                and slider latencies (see .ci/bench.py); fails when a chapter or a slider is too slow
 #   make serve   serve _build/html on http://127.0.0.1:$(PORT)
-#   make clean   remove build outputs (keeps .venv)
+#   make clean   remove build outputs and the cached model checkpoints (keeps .venv and data)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -85,6 +85,8 @@ serve:
 	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first."; exit 1; }
 	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
+# The trained-model checkpoints live in the per-user cache (dlbook.checkpoints); downloaded data stays.
 clean:
 	rm -rf _build .pytest_cache
+	@if [ -x $(PY) ]; then PYTHONPATH=src $(PY) -m dlbook.checkpoints clear; fi
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

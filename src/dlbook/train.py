@@ -1,37 +1,406 @@
-"""Training and evaluating classifiers, and keeping trained models between chapters.
+"""The book's training engine: mini-batches, one training loop, its history, and scoring.
 
-The chapters write their first training loops by hand (chapter 1 onwards). Once the loop is
-understood, later chapters call :func:`train_classifier`, which is that same loop with the
-conveniences a real run needs: mini-batches, a learning-rate schedule, optional data
-augmentation, a validation score per epoch and a progress bar.
+The chapters write their first training loops by hand (chapter 1 onwards; chapter 5 checks its
+loop against :func:`fit`). Once the loop is understood, later chapters call :func:`fit`: the
+same loop with the conveniences a real run needs, written once. A chapter supplies only its
+*step*: what one batch does to the model.
 
-:func:`load_or_train` follows the habit of many course notebooks: load the checkpoint if it
-exists, else train and save it. Checkpoints live in the per-user cache (never in the
-repository), keyed by a hash of everything that determines the weights, so a changed setting
-retrains. ``DLBOOK_RETRAIN=1`` ignores existing checkpoints.
+* :func:`minibatches` shuffles the examples each epoch (seeded) and cuts them into batches
+  (taught in chapter 10).
+* :func:`fit` runs ``num_epochs`` passes over the batches. With an ``optimizer`` it does, for
+  every batch, ``zero_grad`` → ``loss.backward()`` → optional gradient-norm clipping →
+  ``optimizer.step()`` → ``scheduler.step()``; with ``optimizer=None`` the step updates the
+  parameters itself (the GAN's alternating step). It moves the model and every batch to the
+  device, shows a progress bar (tqdm), evaluates after each epoch, stops with a clear
+  ``ValueError`` when the loss becomes NaN or infinite, and returns a :class:`History`.
+* :func:`train_classifier` is :func:`fit` with a cross-entropy step, AdamW and a one-cycle
+  learning-rate schedule (:class:`TrainConfig`); :func:`accuracy` and :func:`predict_logits`
+  score a classifier.
 
-Introduced in the CNN chapter.
+:func:`load_or_train` and :func:`checkpoint_path` (load a trained model from the cache, else
+train and save it) live in :mod:`dlbook.checkpoints` and are re-exported here.
+
+The design follows d2l's ``Trainer.fit`` and the ``training_step`` of PyTorch Lightning: the
+loop is fixed, the model-specific part is a function. Introduced in the CNN chapter.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import os
+import math
+import numbers
 import time
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .checkpoints import checkpoint_path, load_or_train  # noqa: F401 (re-exported)
 from .runtime import device as default_device
 
-__all__ = ["TrainConfig", "History", "train_classifier", "predict_logits", "accuracy",
-           "load_or_train", "checkpoint_path"]
+__all__ = ["minibatches", "Minibatches", "fit", "FitState", "History", "to_device", "TrainConfig",
+           "train_classifier", "predict_logits", "accuracy", "load_or_train", "checkpoint_path"]
+
+
+# --------------------------------------------------------------------------- mini-batches
+
+
+class Minibatches:
+    """Re-iterable mini-batches of one or more tensors that share their first dimension.
+
+    Made by :func:`minibatches`; see there. ``len()`` is the number of batches per epoch.
+    Each iteration (each epoch) draws a new order from one generator seeded once, so a run
+    is reproducible and the k-th epoch's order does not depend on anything else.
+    """
+
+    def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool, seed: int,
+                 drop_last: bool) -> None:
+        self.tensors = tuple(tensors)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.num_examples = len(self.tensors[0])
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return self.num_examples // self.batch_size
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def __iter__(self):
+        n, b = self.num_examples, self.batch_size
+        stop = n - n % b if self.drop_last else n
+        if not self.shuffle:
+            for i in range(0, stop, b):
+                yield tuple(t[i : i + b] for t in self.tensors)
+            return
+        order = torch.randperm(n, generator=self.generator)  # (N,), a new order every epoch
+        for i in range(0, stop, b):
+            idx = order[i : i + b]
+            yield tuple(t[idx.to(t.device)] for t in self.tensors)
+
+    def __repr__(self) -> str:
+        return (f"Minibatches({self.num_examples} examples, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, drop_last={self.drop_last}, {len(self)} batches)")
+
+
+def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True, seed: int = 0,
+                drop_last: bool = False) -> Minibatches:
+    """Cut tensors into mini-batches: the rows ``idx`` of every tensor, for consecutive slices
+    ``idx`` of a random order of 0..N-1.
+
+    Args:
+        *tensors: one or more tensors of shapes (N, ...), e.g. ``X`` (N, D) and ``y`` (N,);
+            any dtype and device (the batches stay on it).
+        batch_size: examples per batch, a positive integer; the last batch of an epoch may be
+            shorter unless ``drop_last``.
+        shuffle: draw a new random order every epoch (else keep the order 0..N-1).
+        seed: seeds the order; iterating again gives the next epoch's order.
+        drop_last: leave out a last, shorter batch.
+
+    Returns:
+        A re-iterable :class:`Minibatches`: ``for xb, yb in minibatches(X, y, batch_size=64)``
+        yields tuples of tensors of shapes (B, ...); ``len()`` gives the batches per epoch.
+        The order is the one of PyTorch's ``RandomSampler`` + ``BatchSampler`` with a generator
+        seeded by ``seed`` (``torch.randperm``).
+
+    Raises:
+        ValueError: without tensors, for a non-tensor, for first dimensions that differ or are
+            0, or a batch size that is not a positive integer.
+
+    Introduced in chapter 10 (mini-batches).
+    """
+    if not tensors:
+        raise ValueError("minibatches needs at least one tensor, got none")
+    for t in tensors:
+        if not isinstance(t, torch.Tensor) or t.ndim == 0:
+            raise ValueError(f"minibatches expects tensors of shape (N, ...), got {type(t).__name__}"
+                             + (" of shape ()" if isinstance(t, torch.Tensor) else ""))
+    sizes = [len(t) for t in tensors]
+    if len(set(sizes)) != 1 or sizes[0] == 0:
+        raise ValueError(f"the tensors must share a non-zero first dimension N, got shapes "
+                         f"{[tuple(t.shape) for t in tensors]}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if drop_last and batch_size > sizes[0]:
+        raise ValueError(f"drop_last with batch_size={batch_size} > N={sizes[0]} leaves no batch")
+    return Minibatches(tensors, int(batch_size), shuffle, seed, drop_last)
+
+
+# --------------------------------------------------------------------------- the history
+
+
+class History:
+    """What :func:`fit` records.
+
+    * Per epoch, the mean over the epoch's batches (weighted by batch size) of every metric
+      the step returns: ``history["train_loss"]`` or ``history.train_loss`` (a list of floats,
+      one per epoch). The step's ``"loss"`` is recorded as ``"train_loss"``; other metrics
+      keep their names (``"loss_d"``, ``"grad_norm"``...).
+    * The values returned by ``evaluate``, under their own names (``history.val_accuracy``),
+      one per evaluation; ``history.eval_epochs`` lists the epochs (1-based) they belong to.
+    * ``history.per_batch[name]``: every batch's value of the step's metrics (the per-step
+      curves of a GAN or a language model).
+    * ``history.seconds``: wall-clock seconds of the whole run (CUDA synchronized).
+
+    Other attributes may be set freely (e.g. ``best_epoch`` by early stopping).
+    Introduced in the CNN chapter.
+    """
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.metrics: dict[str, list[float]] = {name: [] for name in names}
+        self.per_batch: dict[str, list[float]] = {}
+        self.eval_epochs: list[int] = []
+        self.seconds: float = 0.0
+
+    def record(self, name: str, value: float) -> None:
+        """Append ``value`` (a float or a 0-d tensor) to the metric ``name``."""
+        self.metrics.setdefault(name, []).append(_to_float(name, value))
+
+    def __getitem__(self, name: str) -> list[float]:
+        try:
+            return self.metrics[name]
+        except KeyError:
+            raise KeyError(f"no metric {name!r} was recorded; recorded: {sorted(self.metrics)}") from None
+
+    def __getattr__(self, name: str) -> list[float]:
+        if name.startswith("_") or name in ("metrics", "per_batch", "eval_epochs", "seconds"):
+            raise AttributeError(name)
+        metrics = self.__dict__.get("metrics", {})
+        if name in metrics:
+            return metrics[name]
+        raise AttributeError(f"History has no metric or attribute {name!r}; metrics: {sorted(metrics)}")
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.metrics
+
+    def keys(self):
+        """The names of the recorded metrics."""
+        return self.metrics.keys()
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.metrics.items() if v)
+        return f"History({last}; {self.seconds:.1f} s)"
+
+
+def _to_float(name: str, value: Any) -> float:
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"metric {name!r} must be a scalar, got a tensor of shape {tuple(value.shape)}")
+        return value.item()
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise ValueError(f"metric {name!r} must be a float or a 0-d tensor, got {type(value).__name__}")
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    """Move every tensor in ``batch`` (a tensor, or tuples, lists and dicts of them) to
+    ``device``; anything else is returned as it is."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, tuple):
+        return tuple(to_device(b, device) for b in batch)
+    if isinstance(batch, list):
+        return [to_device(b, device) for b in batch]
+    if isinstance(batch, Mapping):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
+def _batch_size(batch: Any) -> int:
+    """Examples in a batch: the length of its first tensor, else 1 (e.g. a step number)."""
+    if isinstance(batch, torch.Tensor):
+        return len(batch) if batch.ndim else 1
+    if isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], torch.Tensor) and batch[0].ndim:
+        return len(batch[0])
+    return 1
+
+
+@dataclasses.dataclass
+class FitState:
+    """What callbacks of :func:`fit` see: the model, the history so far, the epoch (1-based,
+    the one running or just finished), the number of batches done, the last batch's metrics
+    (floats), the device, and ``stop``: set it to True to end training after this batch or
+    epoch."""
+
+    model: nn.Module
+    history: History
+    device: torch.device
+    epoch: int = 0
+    step: int = 0
+    metrics: dict = dataclasses.field(default_factory=dict)
+    stop: bool = False
+
+
+def _hook(callback: Any, name: str) -> Callable | None:
+    hook = getattr(callback, name, None)
+    if hook is None and name == "on_epoch_end" and callable(callback) and not any(
+            hasattr(callback, h) for h in ("on_batch_end", "on_fit_start", "on_fit_end")):
+        return callback  # a plain function is an end-of-epoch callback
+    return hook
+
+
+def fit(
+    model: nn.Module,
+    batches: Iterable,
+    step: Callable[[nn.Module, Any], torch.Tensor | Mapping[str, Any]],
+    *,
+    num_epochs: int,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: Any = None,
+    max_norm: float | None = None,
+    evaluate: Callable[[nn.Module], Mapping[str, float]] | None = None,
+    eval_every: int = 1,
+    device: torch.device | str | None = None,
+    desc: str | None = "training",
+    callbacks: Sequence[Any] = (),
+) -> History:
+    """Train ``model`` in place: ``num_epochs`` passes over ``batches``, one ``step`` per batch.
+
+    For each epoch: ``model.train()``; for each batch, move it to the device, call
+    ``step(model, batch)``, and (with an ``optimizer``) ``zero_grad()`` → ``backward()`` on the
+    loss → clip the gradients' joint norm to ``max_norm`` (if given) → ``optimizer.step()`` →
+    ``scheduler.step()`` (if given, so once per batch). After the epoch: ``model.eval()`` and
+    ``evaluate(model)`` (every ``eval_every`` epochs and after the last). At the end the model
+    is left in eval mode.
+
+    Args:
+        model: the module trained (a container such as ``nn.ModuleDict`` holds several, e.g.
+            a GAN's generator and discriminator); moved to ``device``.
+        batches: a re-iterable of batches, e.g. :func:`minibatches`, a list of tuples, a
+            ``DataLoader``, or ``range(k)`` for steps that draw their own data. Tensors in a
+            batch (also inside tuples, lists, dicts) are moved to the device.
+        step: ``step(model, batch)`` returns the batch's loss (a scalar tensor, recorded as
+            ``"train_loss"``) or a dict of metrics (floats or 0-d tensors) in which ``"loss"``,
+            if present, is the loss to minimize (recorded as ``"train_loss"``).
+        num_epochs: passes over ``batches``, a positive integer.
+        optimizer: updates the parameters from the step's ``"loss"``; ``None`` when the step
+            updates the parameters itself (then nothing is backpropagated by the engine).
+        scheduler: an ``lr_scheduler`` stepped after every optimizer step.
+        max_norm: clip the joint gradient norm to this value (:func:`dlbook.optim.clip_grad_norm_`,
+            as ``torch.nn.utils.clip_grad_norm_``); the norm before clipping is recorded as
+            ``"grad_norm"``. Needs an optimizer.
+        evaluate: ``evaluate(model) -> {name: float}``, called in eval mode (not under
+            ``no_grad``, so attacks can take input gradients); each value is recorded under its
+            name.
+        eval_every: evaluate after every this many epochs (and after the last).
+        device: where to train; :func:`dlbook.device` by default.
+        desc: label of the progress bar (``None``: no bar).
+        callbacks: objects with any of the methods ``on_fit_start(state)``,
+            ``on_batch_end(state)``, ``on_epoch_end(state)``, ``on_fit_end(state)`` (a plain
+            function is called as ``on_epoch_end``), given a :class:`FitState`; setting
+            ``state.stop = True`` ends training.
+
+    Returns:
+        A :class:`History`: per-epoch means of the step's metrics (weighted by the size of
+        each batch, the length of its first tensor), the evaluations, per-batch values, seconds.
+
+    Raises:
+        ValueError: for a non-positive ``num_epochs`` or ``eval_every``, ``max_norm`` without an
+            optimizer or not positive, a step that returns no ``"loss"`` while an optimizer is
+            given, a non-scalar metric, or a loss that is NaN or infinite (training stops
+            before the update that would spread it into the weights).
+
+    Source: the training loop of chapter 1, organized like d2l's ``Trainer.fit``.
+    Introduced in the CNN chapter.
+    """
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Integral) or num_epochs < 1:
+        raise ValueError(f"num_epochs must be a positive integer, got {num_epochs!r}")
+    if isinstance(eval_every, bool) or not isinstance(eval_every, numbers.Integral) or eval_every < 1:
+        raise ValueError(f"eval_every must be a positive integer, got {eval_every!r}")
+    if max_norm is not None and (optimizer is None or not max_norm > 0):
+        raise ValueError(f"max_norm needs an optimizer and a positive value, got max_norm={max_norm!r}, "
+                         f"optimizer={type(optimizer).__name__}")
+    from .optim import clip_grad_norm_
+
+    device = torch.device(device) if device is not None else default_device()
+    model.to(device)
+    history = History()
+    state = FitState(model=model, history=history, device=device)
+    hooks = {name: [h for cb in callbacks if (h := _hook(cb, name)) is not None]
+             for name in ("on_fit_start", "on_batch_end", "on_epoch_end", "on_fit_end")}
+    try:
+        per_epoch = len(batches)  # type: ignore[arg-type]
+    except TypeError:
+        per_epoch = None
+    bar = tqdm(total=None if per_epoch is None else num_epochs * per_epoch, desc=desc,
+               unit="batch", leave=False, disable=desc is None)
+    start = time.perf_counter()
+    for hook in hooks["on_fit_start"]:
+        hook(state)
+    for epoch in range(1, num_epochs + 1):
+        state.epoch = epoch
+        model.train()
+        totals: dict[str, float] = {}
+        count = 0
+        for i, batch in enumerate(batches):
+            batch = to_device(batch, device)
+            out = step(model, batch)
+            metrics = dict(out) if isinstance(out, Mapping) else {"loss": out}
+            loss = metrics.get("loss")
+            if optimizer is not None:
+                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                    raise ValueError("with an optimizer, the step must return the loss: a scalar tensor, or a "
+                                     f"dict with one under 'loss'; got {type(loss).__name__}")
+            values = {("train_loss" if k == "loss" else k): _to_float(k, v) for k, v in metrics.items()}
+            if "train_loss" in values and not math.isfinite(values["train_loss"]):
+                raise ValueError(
+                    f"the training loss became {values['train_loss']} at epoch {epoch}, batch {i + 1}: "
+                    "training diverged (try a smaller learning rate, gradient clipping with max_norm, "
+                    "or check the inputs for NaN/inf)")
+            if optimizer is not None:
+                optimizer.zero_grad()
+                loss.backward()
+                if max_norm is not None:
+                    values["grad_norm"] = clip_grad_norm_(
+                        [p for group in optimizer.param_groups for p in group["params"]], max_norm).item()
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+            n = _batch_size(batch)
+            for k, v in values.items():
+                totals[k] = totals.get(k, 0.0) + v * n
+                history.per_batch.setdefault(k, []).append(v)
+            count += n
+            state.step += 1
+            state.metrics = values
+            bar.update(1)
+            for hook in hooks["on_batch_end"]:
+                hook(state)
+            if state.stop:
+                break
+        if count:
+            for k, total in totals.items():
+                history.record(k, total / count)
+        postfix = {k: f"{v[-1]:.4g}" for k, v in history.metrics.items() if v}
+        if evaluate is not None and (epoch % eval_every == 0 or epoch == num_epochs or state.stop):
+            model.eval()
+            for k, v in evaluate(model).items():
+                history.record(k, v)
+                postfix[k] = f"{history.metrics[k][-1]:.4g}"
+            history.eval_epochs.append(epoch)
+        bar.set_postfix(postfix, refresh=False)
+        for hook in hooks["on_epoch_end"]:
+            hook(state)
+        if state.stop:
+            break
+    bar.close()
+    model.eval()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    history.seconds = time.perf_counter() - start
+    for hook in hooks["on_fit_end"]:
+        hook(state)
+    return history
+
+
+# --------------------------------------------------------------------------- classifiers
 
 
 @dataclasses.dataclass
@@ -44,16 +413,6 @@ class TrainConfig:
     weight_decay: float = 0.0  # decoupled weight decay (AdamW); 0 gives plain Adam
     schedule: str = "onecycle"  # "onecycle" (warm-up then cosine decay) or "constant"
     seed: int = 0  # seeds the shuffling, the initialization is the caller's
-
-
-@dataclasses.dataclass
-class History:
-    """What :func:`train_classifier` records: per-epoch mean training loss, validation
-    accuracy (empty without validation data) and the wall-clock seconds of the whole run."""
-
-    train_loss: list[float] = dataclasses.field(default_factory=list)
-    val_accuracy: list[float] = dataclasses.field(default_factory=list)
-    seconds: float = 0.0
 
 
 def _check_xy(X: torch.Tensor, y: torch.Tensor) -> None:
@@ -77,7 +436,7 @@ def train_classifier(
     device: torch.device | None = None,
     desc: str = "training",
 ) -> History:
-    """Train ``net`` by mini-batch Adam(W) on (X, y), in place.
+    """Train ``net`` by mini-batch Adam(W) on (X, y), in place: a thin wrapper over :func:`fit`.
 
     Args:
         net: a module mapping a batch of X to logits of shape (B, C).
@@ -93,10 +452,13 @@ def train_classifier(
         desc: label of the progress bar.
 
     Returns:
-        A :class:`History`.
+        A :class:`History` with ``train_loss`` (per-epoch mean) and ``val_accuracy`` (per
+        epoch; empty without validation data).
 
     Raises:
-        ValueError: on mismatched shapes, or an unknown schedule.
+        ValueError: on mismatched shapes, an unknown schedule, or a loss that became NaN/inf.
+
+    This is :func:`fit` with a cross-entropy step on :func:`minibatches` of (X, y).
 
     Introduced in the CNN chapter.
     """
@@ -104,47 +466,31 @@ def train_classifier(
     _check_xy(X, y)
     if config.schedule not in ("onecycle", "constant"):
         raise ValueError(f"schedule must be 'onecycle' or 'constant', got {config.schedule!r}")
-    device = device or default_device()
+    device = torch.device(device) if device is not None else default_device()
     net.to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    steps_per_epoch = (len(y) + config.batch_size - 1) // config.batch_size
+    batches = minibatches(X, y, batch_size=config.batch_size, seed=config.seed)
     scheduler = None
     if config.schedule == "onecycle":
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=config.num_epochs * steps_per_epoch)
-    generator = torch.Generator().manual_seed(config.seed)
-    history = History()
-    start = time.perf_counter()
-    bar = tqdm(total=config.num_epochs * steps_per_epoch, desc=desc, unit="batch", leave=False)
-    for _ in range(config.num_epochs):
-        net.train()
-        order = torch.randperm(len(y), generator=generator)
-        total, count = 0.0, 0
-        for i in range(0, len(y), config.batch_size):
-            idx = order[i : i + config.batch_size]
-            xb, yb = X[idx].to(device), y[idx].to(device)
-            if augment is not None:
-                xb = augment(xb)
-            if perturb is not None:
-                xb = perturb(xb, yb)
-            loss = loss_fn(net(xb), yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            total += loss.item() * len(idx)
-            count += len(idx)
-            bar.update(1)
-        history.train_loss.append(total / count)
-        postfix = {"loss": f"{history.train_loss[-1]:.4f}"}
-        if X_val is not None and y_val is not None:
-            history.val_accuracy.append(accuracy(net, X_val, y_val, device=device))
-            postfix["val acc"] = f"{history.val_accuracy[-1]:.4f}"
-        bar.set_postfix(postfix)
-    bar.close()
-    net.eval()
-    history.seconds = time.perf_counter() - start
+            optimizer, max_lr=config.lr, total_steps=config.num_epochs * len(batches))
+
+    def step(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        xb, yb = batch
+        if augment is not None:
+            xb = augment(xb)
+        if perturb is not None:
+            xb = perturb(xb, yb)
+        return loss_fn(model(xb), yb)
+
+    evaluate = None
+    if X_val is not None and y_val is not None:
+        def evaluate(model: nn.Module) -> dict[str, float]:
+            return {"val_accuracy": accuracy(model, X_val, y_val, device=device)}
+
+    history = fit(net, batches, step, num_epochs=config.num_epochs, optimizer=optimizer,
+                  scheduler=scheduler, evaluate=evaluate, device=device, desc=desc)
+    history.metrics.setdefault("val_accuracy", [])
     return history
 
 
@@ -166,52 +512,4 @@ def accuracy(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, batch_size: in
     _check_xy(X, y)
     logits = predict_logits(net, X, batch_size=batch_size, device=device)
     return (logits.argmax(dim=1) == y.cpu()).float().mean().item()
-
-
-def checkpoint_path(name: str, config: dict) -> Path:
-    """Cache path of a checkpoint: ``<cache>/checkpoints/<name>-<hash>.pt``.
-
-    The hash covers ``config`` (JSON-serializable: everything that determines the weights),
-    the dlbook and torch versions and the device type.
-    """
-    from . import __version__
-    from .data import cache_dir
-
-    key = json.dumps({"config": config, "dlbook": __version__, "torch": torch.__version__,
-                      "device": default_device().type}, sort_keys=True, default=str)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return cache_dir() / "checkpoints" / f"{name}-{digest}.pt"
-
-
-def load_or_train(name: str, build: Callable[[], nn.Module], fit: Callable[[nn.Module], object],
-                  config: dict) -> nn.Module:
-    """Return a trained model: loaded from its checkpoint if there is one, else built, trained
-    by ``fit(net)`` and saved (to a temporary file first, renamed when complete).
-
-    Args:
-        name: a short file-name-safe name, e.g. ``"digit_cnn"``.
-        build: makes the untrained model (same architecture every call).
-        fit: trains it in place.
-        config: everything that determines the trained weights (see :func:`checkpoint_path`).
-
-    Returns:
-        The model, in eval mode, on :func:`dlbook.device`.
-
-    Introduced in the CNN chapter.
-    """
-    if not name or not all(c.isalnum() or c in "_-" for c in name):
-        raise ValueError(f"name must be letters, digits, '_' or '-', got {name!r}")
-    path = checkpoint_path(name, config)
-    net = build().to(default_device())
-    if path.is_file() and os.environ.get("DLBOOK_RETRAIN", "") != "1":
-        net.load_state_dict(torch.load(path, map_location=default_device(), weights_only=True))
-        print(f"Loaded the trained {name} from the checkpoint {path.name}.")
-    else:
-        fit(net)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save(net.state_dict(), tmp)
-        tmp.replace(path)
-        print(f"Trained {name} and saved the checkpoint {path.name}.")
-    return net.eval()
 

@@ -1,0 +1,642 @@
+"""Self-supervised pre-training: BERT's masked tokens and next sentences, GPT's next token,
+masked image patches, and fine-tuning the pre-trained encoder.
+
+Self-supervision makes the labels from the data itself. BERT hides some tokens of a text and
+asks an encoder for them (masked language modelling), and asks whether the second of two
+sentences followed the first (next-sentence prediction). GPT predicts every next token with a
+causal decoder. The same idea works on images: hide patches, predict their pixels. The network
+learnt this way is then **fine-tuned**: a small head (a linear layer) is put on it and the whole
+is trained on a downstream task with few labels.
+
+What is here:
+
+* Tokens: :func:`train_wordpiece` (a WordPiece tokenizer, via the ``tokenizers`` library) with
+  the special tokens :data:`SPECIAL_TOKENS`; :func:`pack_sequences` builds
+  ``[CLS] a [SEP] (b [SEP])`` inputs with segment ids and padding.
+* Masking: :func:`mask_tokens` (the 15 % / 80-10-10 recipe) and :func:`masked_lm_loss` (the
+  cross-entropy on the chosen positions only); :func:`next_sentence_pairs` builds the pairs of
+  next-sentence prediction.
+* Networks: :class:`BertEncoder` (token, segment and position embeddings, then a stack of
+  :class:`dlbook.transformer.EncoderLayer`), :class:`BertForPretraining` (masked-token and
+  next-sentence heads), :class:`SequenceClassifier` (a linear head on the [CLS] vector),
+  :class:`PatchEncoder` and :class:`MaskedPatchModel` (the image version).
+* Steps for :func:`dlbook.train.fit`: :func:`bert_pretrain_step`, :func:`masked_patch_step`,
+  :func:`classify_step`, :func:`next_token_step`; :func:`sample` draws text from a causal
+  model with a temperature.
+
+Shapes are batch first. Token ids are int64; ``IGNORE_INDEX`` (-100, as in
+:func:`torch.nn.functional.cross_entropy`) marks positions without a label.
+
+Sources: Devlin et al. (2019), BERT; Radford et al. (2018, 2019), GPT and GPT-2; He et al.
+(2022), masked auto-encoders; Hung-yi Lee, Machine Learning 2021/2022, "Self-supervised
+learning" lectures.
+
+Introduced in chapter 18 (Self-supervised learning).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .attention import sinusoidal_positional_encoding
+from .transformer import EncoderLayer, LayerNorm
+
+__all__ = [
+    "SPECIAL_TOKENS",
+    "PAD_ID",
+    "UNK_ID",
+    "CLS_ID",
+    "SEP_ID",
+    "MASK_ID",
+    "IGNORE_INDEX",
+    "train_wordpiece",
+    "pack_sequences",
+    "mask_tokens",
+    "masked_lm_loss",
+    "next_sentence_pairs",
+    "BertEncoder",
+    "BertForPretraining",
+    "SequenceClassifier",
+    "patchify",
+    "mask_patches",
+    "PatchEncoder",
+    "MaskedPatchModel",
+    "bert_pretrain_step",
+    "masked_patch_step",
+    "classify_step",
+    "next_token_step",
+    "sample",
+]
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+"""The special tokens, in id order: padding, unknown, classification, separator, mask."""
+PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(len(SPECIAL_TOKENS))
+IGNORE_INDEX = -100
+"""Label of a position that is not predicted (the ``ignore_index`` of ``F.cross_entropy``)."""
+
+
+# ----------------------------------------------------------------------------- tokens
+def train_wordpiece(lines: Sequence[str], vocab_size: int):
+    """Train a lower-casing WordPiece tokenizer (BERT's) on ``lines``, locally.
+
+    Words are split at spaces and punctuation; a word missing from the vocabulary is cut into
+    the longest pieces that are in it, continuation pieces written ``##piece``.
+
+    Args:
+        lines: the training text, one string per line.
+        vocab_size: vocabulary size, special tokens included (> ``len(SPECIAL_TOKENS)``).
+
+    Returns:
+        A :class:`tokenizers.Tokenizer`; the ids of :data:`SPECIAL_TOKENS` are 0-4.
+
+    Raises:
+        ValueError: for a vocabulary not larger than the special tokens, or no text.
+
+    Source: Wu et al. (2016) and Devlin et al. (2019); the ``tokenizers`` library.
+    Introduced in chapter 18.
+    """
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    if not isinstance(vocab_size, int) or vocab_size <= len(SPECIAL_TOKENS):
+        raise ValueError(f"vocab_size must be an int > {len(SPECIAL_TOKENS)}, got {vocab_size!r}")
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        raise ValueError("lines holds no text")
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), show_progress=False
+    )
+    tokenizer.train_from_iterator(lines, trainer)
+    assert [tokenizer.token_to_id(t) for t in SPECIAL_TOKENS] == list(range(len(SPECIAL_TOKENS)))
+    return tokenizer
+
+
+def pack_sequences(
+    first: Sequence[Sequence[int]],
+    second: Sequence[Sequence[int]] | None = None,
+    max_len: int = 64,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Build BERT inputs ``[CLS] a [SEP]`` or ``[CLS] a [SEP] b [SEP]``, padded to ``max_len``.
+
+    Too long a pair is cut from the end of the longer part until it fits.
+
+    Args:
+        first: N token-id lists (without special tokens).
+        second: None, or N token-id lists, the second sentence of each pair.
+        max_len: length of every packed row (>= 5 for pairs, >= 3 for singles).
+
+    Returns:
+        ``(tokens, segments)``: int64 tensors of shape (N, max_len); segment 0 for [CLS], a and
+        its [SEP], 1 for b and its [SEP], and 0 on padding ([PAD] = 0).
+
+    Raises:
+        ValueError: if ``second`` has another length than ``first``, or max_len is too small.
+
+    Source: Devlin et al. (2019), section 3 (input representation). Introduced in chapter 18.
+    """
+    if second is not None and len(second) != len(first):
+        raise ValueError(f"first and second must pair up: got {len(first)} and {len(second)} sequences")
+    need = 5 if second is not None else 3
+    if max_len < need:
+        raise ValueError(f"max_len must be at least {need}, got {max_len}")
+    tokens = torch.full((len(first), max_len), PAD_ID, dtype=torch.long)
+    segments = torch.zeros((len(first), max_len), dtype=torch.long)
+    for i, a in enumerate(first):
+        a = list(a)
+        if second is None:
+            row, seg = [CLS_ID, *a[: max_len - 2], SEP_ID], None
+        else:
+            b = list(second[i])
+            while len(a) + len(b) > max_len - 3:
+                (a if len(a) >= len(b) else b).pop()
+            row = [CLS_ID, *a, SEP_ID, *b, SEP_ID]
+            seg = [0] * (len(a) + 2) + [1] * (len(b) + 1)
+        tokens[i, : len(row)] = torch.tensor(row)
+        if seg is not None:
+            segments[i, : len(seg)] = torch.tensor(seg)
+    return tokens, segments
+
+
+def _check_tokens(tokens: torch.Tensor, vocab_size: int) -> None:
+    if not isinstance(tokens, torch.Tensor) or tokens.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"tokens must be an int64 tensor of ids, got {getattr(tokens, 'dtype', type(tokens))}")
+    if tokens.numel() and (tokens.min() < 0 or tokens.max() >= vocab_size):
+        raise ValueError(
+            f"token ids must lie in [0, {vocab_size}), got ids from {int(tokens.min())} to {int(tokens.max())}"
+        )
+
+
+def mask_tokens(
+    tokens: torch.Tensor,
+    vocab_size: int,
+    mask_rate: float = 0.15,
+    *,
+    num_special: int = len(SPECIAL_TOKENS),
+    mask_id: int = MASK_ID,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT's masking recipe: choose positions, corrupt them, keep the originals as labels.
+
+    Each ordinary position (id >= ``num_special``; never [PAD], [CLS] or [SEP]) is chosen with
+    probability ``mask_rate``. A chosen token is replaced by [MASK] with probability 0.8, by a
+    uniformly drawn ordinary token with probability 0.1, and left unchanged with probability 0.1.
+    The model must predict the original token at every chosen position.
+
+    Args:
+        tokens: (B, L) int64 ids in [0, vocab_size).
+        vocab_size: V. mask_rate: probability of choosing a position, in (0, 1).
+        num_special: ids below this are special tokens (never chosen nor drawn).
+        mask_id: the id of [MASK]. generator: a CPU :class:`torch.Generator` for repeatability.
+
+    Returns:
+        ``(inputs, labels)``, both (B, L) int64 on the device of ``tokens``: the corrupted ids,
+        and the original id at chosen positions, :data:`IGNORE_INDEX` elsewhere.
+
+    Raises:
+        ValueError: for a mask rate outside (0, 1), ids outside the vocabulary, or a tensor
+            that is not (B, L) integer ids.
+
+    Source: Devlin et al. (2019), section 3.1, task 1. Introduced in chapter 18.
+    """
+    if not 0.0 < float(mask_rate) < 1.0:
+        raise ValueError(f"mask_rate must lie in (0, 1), got {mask_rate}")
+    _check_tokens(tokens, vocab_size)
+    if tokens.ndim != 2:
+        raise ValueError(f"tokens must have shape (B, L), got {tuple(tokens.shape)}")
+    if not 0 <= num_special < vocab_size:
+        raise ValueError(f"num_special must lie in [0, {vocab_size}), got {num_special}")
+    shape, dev = tokens.shape, tokens.device
+    cpu = tokens.cpu().long()
+    u_choose = torch.rand(shape, generator=generator)
+    u_action = torch.rand(shape, generator=generator)
+    random_ids = torch.randint(num_special, vocab_size, shape, generator=generator)
+    chosen = (u_choose < mask_rate) & (cpu >= num_special)  # (B, L)
+    inputs = cpu.clone()
+    inputs[chosen & (u_action < 0.8)] = mask_id
+    swap = chosen & (u_action >= 0.8) & (u_action < 0.9)
+    inputs[swap] = random_ids[swap]
+    labels = torch.where(chosen, cpu, torch.full_like(cpu, IGNORE_INDEX))
+    return inputs.to(dev), labels.to(dev)
+
+
+def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the chosen positions only (labels != :data:`IGNORE_INDEX`).
+
+    loss = -(1/|M|) Σ_{(b, t) ∈ M} log softmax(logits[b, t])[labels[b, t]], computed with a
+    log-sum-exp; equal to ``F.cross_entropy(logits.flatten(0, 1), labels.flatten(),
+    ignore_index=-100)``.
+
+    Args:
+        logits: (B, L, V) float scores. labels: (B, L) int64, a token id or IGNORE_INDEX.
+
+    Returns:
+        A scalar tensor (nats per chosen token).
+
+    Raises:
+        ValueError: for mismatched shapes, labels outside [0, V), or no chosen position.
+
+    Source: Devlin et al. (2019), section 3.1. Introduced in chapter 18.
+    """
+    if logits.ndim != 3 or labels.shape != logits.shape[:2]:
+        raise ValueError(
+            f"expected logits (B, L, V) and labels (B, L), got {tuple(logits.shape)} and {tuple(labels.shape)}"
+        )
+    chosen = labels != IGNORE_INDEX  # (B, L)
+    if not chosen.any():
+        raise ValueError("labels choose no position: every label is IGNORE_INDEX")
+    target = labels[chosen]  # (M,)
+    V = logits.shape[-1]
+    if target.min() < 0 or target.max() >= V:
+        raise ValueError(f"labels must lie in [0, {V}) or be {IGNORE_INDEX}, got {int(target.min())}..{int(target.max())}")
+    scores = logits[chosen]  # (M, V)
+    log_z = torch.logsumexp(scores, dim=-1)  # (M,)
+    return (log_z - scores.gather(1, target[:, None]).squeeze(1)).mean()
+
+
+def next_sentence_pairs(
+    sentences: Sequence, num_pairs: int | None = None, *, seed: int = 0
+) -> tuple[list, list, torch.Tensor]:
+    """Pairs for next-sentence prediction: half real successors, half random sentences.
+
+    For a start position i, the pair is (s_i, s_{i+1}) with label 1 ("is next") with
+    probability 1/2, else (s_i, s_j) with a random j ≠ i + 1 and label 0.
+
+    Args:
+        sentences: the sentences in their order in the text (any objects, e.g. id lists), >= 3.
+        num_pairs: how many pairs (start positions drawn at random); default one per i.
+        seed: seeds the draws.
+
+    Returns:
+        ``(firsts, seconds, is_next)``: two lists and a (num_pairs,) int64 tensor of 0/1.
+
+    Raises:
+        ValueError: for fewer than 3 sentences or a non-positive num_pairs.
+
+    Source: Devlin et al. (2019), section 3.1, task 2. Introduced in chapter 18.
+    """
+    n = len(sentences)
+    if n < 3:
+        raise ValueError(f"need at least 3 sentences, got {n}")
+    if num_pairs is not None and num_pairs < 1:
+        raise ValueError(f"num_pairs must be positive, got {num_pairs}")
+    rng = random.Random(seed)
+    starts = list(range(n - 1)) if num_pairs is None else [rng.randrange(n - 1) for _ in range(num_pairs)]
+    firsts, seconds, labels = [], [], []
+    for i in starts:
+        if rng.random() < 0.5:
+            j, label = i + 1, 1
+        else:
+            j = rng.randrange(n - 1)
+            j, label = (j if j < i + 1 else j + 1), 0  # any sentence but the successor
+        firsts.append(sentences[i])
+        seconds.append(sentences[j])
+        labels.append(label)
+    return firsts, seconds, torch.tensor(labels, dtype=torch.long)
+
+
+# ----------------------------------------------------------------------------- networks
+class BertEncoder(nn.Module):
+    """BERT's encoder: token + segment + position embeddings, then transformer encoder layers.
+
+    Args:
+        vocab_size: V. d_model: vector size. num_heads, num_layers, d_ff, dropout: of the
+            :class:`~dlbook.transformer.EncoderLayer` stack (pre-norm, GELU). max_len: longest
+            input. pad_id: the padding id, masked out of attention.
+
+    ``forward(tokens, segments=None)``: tokens (B, L) int64 ids, segments (B, L) in {0, 1}
+    (zeros if omitted) -> hidden vectors (B, L, d_model), one per position (position 0 is [CLS]).
+
+    Raises:
+        ValueError: ids outside [0, V), segments of another shape than tokens, L > max_len.
+
+    Source: Devlin et al. (2019), section 3; positions are sinusoidal (Vaswani et al., 2017)
+    rather than learned. Introduced in chapter 18.
+    """
+
+    def __init__(self, vocab_size: int, d_model: int = 64, num_heads: int = 4, num_layers: int = 2,
+                 d_ff: int = 128, dropout: float = 0.0, max_len: int = 64, pad_id: int = PAD_ID):
+        super().__init__()
+        self.vocab_size, self.d_model, self.pad_id = vocab_size, d_model, pad_id
+        self.tokens = nn.Embedding(vocab_size, d_model)
+        self.segments = nn.Embedding(2, d_model)
+        self.register_buffer("pe", sinusoidal_positional_encoding(max_len, d_model), persistent=False)
+        self.layers = nn.ModuleList(
+            EncoderLayer(d_model, num_heads, d_ff, dropout, activation="gelu", norm_first=True)
+            for _ in range(num_layers)
+        )
+        self.norm = LayerNorm(d_model)
+
+    def forward(self, tokens: torch.Tensor, segments: torch.Tensor | None = None) -> torch.Tensor:
+        _check_tokens(tokens, self.vocab_size)
+        if tokens.ndim != 2 or tokens.shape[1] > self.pe.shape[0]:
+            raise ValueError(f"tokens must be (B, L) with L <= {self.pe.shape[0]}, got {tuple(tokens.shape)}")
+        if segments is None:
+            segments = torch.zeros_like(tokens)
+        elif segments.shape != tokens.shape:
+            raise ValueError(f"segments must match tokens {tuple(tokens.shape)}, got {tuple(segments.shape)}")
+        x = self.tokens(tokens) + self.segments(segments) + self.pe[: tokens.shape[1]]  # (B, L, d)
+        key_mask = tokens != self.pad_id  # (B, L), True at real tokens
+        for layer in self.layers:
+            x, _ = layer(x, key_mask=key_mask)
+        return self.norm(x)
+
+
+class BertForPretraining(nn.Module):
+    """A :class:`BertEncoder` with BERT's two pre-training heads.
+
+    The masked-token head maps every hidden vector to V scores (a linear layer, GELU, layer
+    normalization, a linear layer); the next-sentence head maps the [CLS] vector to 2 scores
+    (0: not next, 1: next).
+
+    ``forward(tokens, segments=None)`` -> ``(mlm_logits (B, L, V), nsp_logits (B, 2))``.
+
+    Source: Devlin et al. (2019), section 3.1 and appendix A.1. Introduced in chapter 18.
+    """
+
+    def __init__(self, encoder: BertEncoder):
+        super().__init__()
+        d, V = encoder.d_model, encoder.vocab_size
+        self.encoder = encoder
+        self.mlm_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), LayerNorm(d), nn.Linear(d, V))
+        self.nsp_head = nn.Linear(d, 2)
+
+    def forward(self, tokens, segments=None):
+        h = self.encoder(tokens, segments)  # (B, L, d)
+        return self.mlm_head(h), self.nsp_head(h[:, 0])
+
+
+class SequenceClassifier(nn.Module):
+    """A pre-trained (or fresh) encoder with a linear head on its first output vector.
+
+    For a :class:`BertEncoder` the first vector is the [CLS] position; for a
+    :class:`PatchEncoder` it is its [CLS] vector too. Only the head starts from random weights
+    when the encoder is pre-trained; fine-tuning trains both.
+
+    Args:
+        encoder: maps a batch to (B, L, d_model) and has ``d_model``. num_classes: C.
+
+    ``forward(*inputs)`` -> logits (B, C).
+
+    Source: Devlin et al. (2019), section 4 and figure 4. Introduced in chapter 18.
+    """
+
+    def __init__(self, encoder: nn.Module, num_classes: int):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(encoder.d_model, num_classes)
+
+    def forward(self, *inputs):
+        return self.head(self.encoder(*inputs)[:, 0])
+
+
+def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """Cut images into non-overlapping square patches, row by row.
+
+    Args:
+        images: (B, H, W) or (B, 1, H, W) floats; H and W multiples of ``patch_size``.
+
+    Returns:
+        (B, (H/p)(W/p), p²): one row of pixels per patch.
+
+    Raises:
+        ValueError: for another shape or sizes that ``patch_size`` does not divide.
+
+    Source: Dosovitskiy et al. (2021), ViT. Introduced in chapter 18.
+    """
+    if images.ndim == 4 and images.shape[1] == 1:
+        images = images[:, 0]
+    if images.ndim != 3 or images.shape[1] % patch_size or images.shape[2] % patch_size:
+        raise ValueError(
+            f"expected images (B, H, W) with H, W multiples of {patch_size}, got {tuple(images.shape)}"
+        )
+    B, H, W = images.shape
+    p = patch_size
+    x = images.reshape(B, H // p, p, W // p, p).permute(0, 1, 3, 2, 4)  # (B, H/p, W/p, p, p)
+    return x.reshape(B, (H // p) * (W // p), p * p)
+
+
+def mask_patches(batch_size: int, num_patches: int, mask_rate: float,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+    """Choose round(mask_rate · num_patches) patches of every image at random.
+
+    Returns:
+        (batch_size, num_patches) bool, ``True`` at the hidden patches (the same count per row).
+
+    Raises:
+        ValueError: for a mask rate outside (0, 1) or one that hides no patch or all of them.
+
+    Source: He et al. (2022), section 3 (random sampling). Introduced in chapter 18.
+    """
+    if not 0.0 < float(mask_rate) < 1.0:
+        raise ValueError(f"mask_rate must lie in (0, 1), got {mask_rate}")
+    k = round(mask_rate * num_patches)
+    if not 0 < k < num_patches:
+        raise ValueError(f"mask_rate {mask_rate} hides {k} of {num_patches} patches; hide at least one, not all")
+    order = torch.rand(batch_size, num_patches, generator=generator).argsort(dim=1)
+    mask = torch.zeros(batch_size, num_patches, dtype=torch.bool)
+    mask.scatter_(1, order[:, :k], True)
+    return mask
+
+
+class PatchEncoder(nn.Module):
+    """A transformer encoder over image patches (a small vision transformer).
+
+    Each p x p patch becomes a vector by a linear layer; a learned [CLS] vector is put in front,
+    sinusoidal positions are added, and the :class:`~dlbook.transformer.EncoderLayer` stack
+    runs. Hidden patches (``patch_mask``) are replaced by a learned mask vector before the
+    positions are added, as [MASK] replaces hidden words.
+
+    Args:
+        image_size: H = W in pixels. patch_size: p. d_model, num_heads, num_layers, d_ff: sizes.
+
+    ``forward(images, patch_mask=None)``: images (B, 1, H, W) or (B, H, W) floats,
+    patch_mask (B, N) bool -> (B, 1 + N, d_model).
+
+    Source: Dosovitskiy et al. (2021); the mask vector as in Xie et al. (2022), SimMIM (He et
+    al. (2022) drop the hidden patches instead). Introduced in chapter 18.
+    """
+
+    def __init__(self, image_size: int = 28, patch_size: int = 7, d_model: int = 64, num_heads: int = 4,
+                 num_layers: int = 2, d_ff: int = 128):
+        super().__init__()
+        if image_size % patch_size:
+            raise ValueError(f"patch_size must divide image_size, got {patch_size} and {image_size}")
+        self.patch_size, self.d_model = patch_size, d_model
+        self.num_patches = (image_size // patch_size) ** 2
+        self.embed = nn.Linear(patch_size * patch_size, d_model)
+        self.cls = nn.Parameter(torch.zeros(1, 1, d_model))
+        self.mask_vector = nn.Parameter(torch.zeros(d_model))
+        nn.init.normal_(self.cls, std=0.02)
+        nn.init.normal_(self.mask_vector, std=0.02)
+        self.register_buffer("pe", sinusoidal_positional_encoding(1 + self.num_patches, d_model), persistent=False)
+        self.layers = nn.ModuleList(
+            EncoderLayer(d_model, num_heads, d_ff, 0.0, activation="gelu", norm_first=True)
+            for _ in range(num_layers)
+        )
+        self.norm = LayerNorm(d_model)
+
+    def forward(self, images: torch.Tensor, patch_mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.embed(patchify(images, self.patch_size))  # (B, N, d)
+        if x.shape[1] != self.num_patches:
+            raise ValueError(f"expected {self.num_patches} patches, got {x.shape[1]} from {tuple(images.shape)}")
+        if patch_mask is not None:
+            if patch_mask.shape != x.shape[:2]:
+                raise ValueError(f"patch_mask must be {tuple(x.shape[:2])}, got {tuple(patch_mask.shape)}")
+            x = torch.where(patch_mask[..., None], self.mask_vector, x)
+        x = torch.cat([self.cls.expand(len(x), -1, -1), x], dim=1) + self.pe  # (B, 1 + N, d)
+        for layer in self.layers:
+            x, _ = layer(x)
+        return self.norm(x)
+
+
+class MaskedPatchModel(nn.Module):
+    """A :class:`PatchEncoder` with a linear head that predicts the pixels of each patch.
+
+    ``forward(images, patch_mask)`` -> predicted patches (B, N, p²).
+
+    Source: He et al. (2022); Xie et al. (2022). Introduced in chapter 18.
+    """
+
+    def __init__(self, encoder: PatchEncoder):
+        super().__init__()
+        self.encoder = encoder
+        self.head = nn.Linear(encoder.d_model, encoder.patch_size ** 2)
+
+    def forward(self, images, patch_mask=None):
+        return self.head(self.encoder(images, patch_mask)[:, 1:])
+
+
+# ----------------------------------------------------------------------------- steps
+def bert_pretrain_step(mask_rate: float = 0.15, *, seed: int = 0):
+    """Make the pre-training step of :class:`BertForPretraining` for :func:`dlbook.train.fit`.
+
+    Each call masks the batch afresh (:func:`mask_tokens`, seeded once) and returns the sum of
+    the masked-token loss and the next-sentence loss, with both accuracies.
+
+    The step is ``step(model, (tokens, segments, is_next)) -> dict`` with ``loss``, ``mlm_loss``,
+    ``nsp_loss``, ``mlm_accuracy`` (on the chosen positions) and ``nsp_accuracy``; tokens and
+    segments (B, L) int64, is_next (B,) int64.
+
+    Raises:
+        ValueError: for a mask rate outside (0, 1) (when made) and, on a call, as
+            :func:`mask_tokens` and :func:`masked_lm_loss` do.
+
+    Source: Devlin et al. (2019), section 3.1. Introduced in chapter 18.
+    """
+    if not 0.0 < float(mask_rate) < 1.0:
+        raise ValueError(f"mask_rate must lie in (0, 1), got {mask_rate}")
+    generator = torch.Generator().manual_seed(seed)
+
+    def step(model: BertForPretraining, batch):
+        tokens, segments, is_next = batch
+        inputs, labels = mask_tokens(tokens, model.encoder.vocab_size, mask_rate, generator=generator)
+        mlm_logits, nsp_logits = model(inputs, segments)  # (B, L, V), (B, 2)
+        mlm = masked_lm_loss(mlm_logits, labels)
+        nsp = F.cross_entropy(nsp_logits, is_next)
+        chosen = labels != IGNORE_INDEX
+        return {
+            "loss": mlm + nsp,
+            "mlm_loss": mlm.detach(),
+            "nsp_loss": nsp.detach(),
+            "mlm_accuracy": (mlm_logits.argmax(-1)[chosen] == labels[chosen]).float().mean().detach(),
+            "nsp_accuracy": (nsp_logits.argmax(-1) == is_next).float().mean().detach(),
+        }
+
+    return step
+
+
+def masked_patch_step(mask_rate: float = 0.5, *, seed: int = 0):
+    """Make the pre-training step of :class:`MaskedPatchModel` for :func:`dlbook.train.fit`.
+
+    ``step(model, (images,)) -> loss``: the mean squared error between predicted and true pixels
+    of the hidden patches only (a fresh random mask per call).
+
+    Source: He et al. (2022), section 3 (reconstruction target). Introduced in chapter 18.
+    """
+    if not 0.0 < float(mask_rate) < 1.0:
+        raise ValueError(f"mask_rate must lie in (0, 1), got {mask_rate}")
+    generator = torch.Generator().manual_seed(seed)
+
+    def step(model: MaskedPatchModel, batch):
+        (images,) = batch
+        N = model.encoder.num_patches
+        mask = mask_patches(len(images), N, mask_rate, generator).to(images.device)  # (B, N)
+        pred = model(images, mask)  # (B, N, p²)
+        target = patchify(images, model.encoder.patch_size)
+        return F.mse_loss(pred[mask], target[mask])
+
+    return step
+
+
+def classify_step(model: nn.Module, batch) -> dict:
+    """Fine-tuning step: cross-entropy of ``model(*inputs)`` against the last tensor of the batch.
+
+    ``batch = (*inputs, y)`` with y (B,) int64 class indices. Returns ``{"loss", "accuracy"}``.
+    Introduced in chapter 18.
+    """
+    *inputs, y = batch
+    logits = model(*inputs)  # (B, C)
+    return {"loss": F.cross_entropy(logits, y),
+            "accuracy": (logits.argmax(-1) == y).float().mean().detach()}
+
+
+def next_token_step(model: nn.Module, batch) -> torch.Tensor:
+    """GPT's step: ``batch = (X,)`` with X (B, L + 1) ids; predict X[:, 1:] from X[:, :-1].
+
+    Returns the mean cross-entropy over all B·L positions (nats per token).
+
+    Source: Radford et al. (2018), section 3.1. Introduced in chapter 18.
+    """
+    (X,) = batch
+    if X.ndim != 2 or X.shape[1] < 2:
+        raise ValueError(f"expected token ids (B, L + 1) with L >= 1, got {tuple(X.shape)}")
+    logits = model(X[:, :-1])  # (B, L, V)
+    return F.cross_entropy(logits.flatten(0, 1), X[:, 1:].flatten())
+
+
+@torch.no_grad()
+def sample(model: nn.Module, prompt: torch.Tensor, num_tokens: int, temperature: float = 1.0,
+           *, context: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Continue ``prompt`` with a causal model, drawing each token from softmax(logits / T).
+
+    A low temperature T sharpens the distribution towards the most likely token (greedy as
+    T → 0); T = 1 samples the model's own distribution; a high T flattens it towards uniform.
+
+    Args:
+        model: maps (1, L) ids to (1, L, V) logits. prompt: (P,) or (1, P) int64 ids.
+        num_tokens: tokens to add (>= 0). temperature: T > 0. context: most positions fed.
+        generator: a CPU generator for repeatable draws.
+
+    Returns:
+        (P + num_tokens,) int64 ids on the CPU.
+
+    Raises:
+        ValueError: for T <= 0, num_tokens < 0 or an empty prompt.
+
+    Source: Radford et al. (2019), sampling with a temperature (Ackley, Hinton and
+    Sejnowski, 1985). Introduced in chapter 18.
+    """
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    if num_tokens < 0:
+        raise ValueError(f"num_tokens must be >= 0, got {num_tokens}")
+    ids = prompt.reshape(1, -1).long()
+    if ids.shape[1] == 0:
+        raise ValueError("prompt is empty")
+    dev = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    ids = ids.cpu()
+    for _ in range(num_tokens):
+        logits = model(ids[:, -context:].to(dev))[0, -1].float().cpu()  # (V,)
+        probs = torch.softmax(logits / temperature, dim=-1)
+        ids = torch.cat([ids, torch.multinomial(probs, 1, generator=generator)[None]], dim=1)
+    model.train(was_training)
+    return ids[0]
