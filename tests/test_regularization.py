@@ -80,3 +80,35 @@ def test_train_regressor_fits_and_validates_input():
         reg.train_regressor(net, X, y[:10], X, y, num_steps=1)
     with pytest.raises(ValueError, match="≥ 0"):
         reg.train_regressor(net, X, y, X, y, num_steps=1, l2=-1.0)
+
+
+def test_label_smoothing_matches_torch():
+    import torch.nn.functional as F
+
+    from dlbook import regularization as reg
+
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(16, 5, generator=gen, requires_grad=True)
+    y = torch.randint(0, 5, (16,), generator=gen)
+    for eps in (0.0, 0.1, 0.3, 1.0):
+        ours = reg.label_smoothing_cross_entropy(logits, y, eps)
+        theirs = F.cross_entropy(logits, y, label_smoothing=eps)
+        assert torch.allclose(ours, theirs, atol=1e-6)
+        g1, = torch.autograd.grad(ours, logits)
+        g2, = torch.autograd.grad(theirs, logits)
+        assert torch.allclose(g1, g2, atol=1e-6)
+    targets = reg.smooth_labels(y, 5, 0.1)
+    assert torch.allclose(targets.sum(1), torch.ones(16)) and torch.isclose(targets.max(), torch.tensor(0.92))
+
+
+def test_label_smoothing_rejects_bad_input():
+    import pytest
+
+    from dlbook import regularization as reg
+
+    with pytest.raises(ValueError, match="eps"):
+        reg.smooth_labels(torch.tensor([0, 1]), 3, 1.5)
+    with pytest.raises(ValueError, match="class indices"):
+        reg.smooth_labels(torch.tensor([0, 3]), 3, 0.1)
+    with pytest.raises(ValueError, match="logits"):
+        reg.label_smoothing_cross_entropy(torch.randn(3, 4), torch.tensor([0, 1]), 0.1)

@@ -236,7 +236,8 @@ def test_transition_model_must_hold_probabilities():
 
 def test_tabular_methods_need_discrete_environments():
     env = gym.make("CartPole-v1")
-    with pytest.raises(ValueError, match="Discrete observation and action spaces, got observation_space=Box"):
+    with pytest.raises(ValueError, match="Discrete observation and action spaces, got "
+                                         "observation_space=Box"):
         rl.q_learning(env, 1, progress=False)
     with pytest.raises(ValueError, match="Discrete"):
         rl.sarsa(env, 1, progress=False)
@@ -257,3 +258,13 @@ def test_other_parameters_are_checked():
         rl.trajectory_probability(small_mdp(), np.full((4, 3), 1 / 3), [0, 1], [0, 1])
     with pytest.raises(ValueError, match="vector environment"):
         rl.run_episodes(gym.make("CartPole-v1"), lambda o: 0, seed=0)
+
+
+def test_gamma_one_needs_a_policy_that_terminates():
+    mdp = rl.mdp_from_env(gym.make("FrozenLake-v1", map_name="4x4", is_slippery=True))
+    always_up = np.eye(4)[[3] * 16]        # the top row then never ends
+    with pytest.raises(ValueError, match=r"from states \[0, 1, 2, 3\] it never does"):
+        rl.solve_policy_values(mdp, always_up, 1.0)
+    with pytest.raises(ValueError, match="never does"):
+        rl.policy_evaluation(mdp, always_up, 1.0)
+    assert np.allclose(rl.solve_policy_values(mdp, always_up, 0.9)[:4], 0.0)

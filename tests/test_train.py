@@ -256,3 +256,20 @@ def test_fit_without_optimizer_lets_the_step_update():
                   optimizer=torch.optim.SGD(net.parameters(), lr=0.1), device="cpu")
     with pytest.raises(ValueError, match="num_epochs"):
         train.fit(net, [(X, y)], step, num_epochs=0, device="cpu")
+
+
+def test_sampled_batches_draw_a_new_batch_each_step():
+    g = torch.Generator().manual_seed(0)
+    batches = train.sampled_batches(lambda: (torch.randn(4, 2, generator=g),), num_batches=2)
+    assert len(batches) == 2
+    first, second = list(batches), list(batches)
+    assert len(first) == 2 and not torch.equal(first[0][0], second[0][0])
+    net = nn.Linear(2, 1)
+    hist = train.fit(net, train.sampled_batches(lambda: (torch.randn(4, 2, generator=g),)),
+                     lambda m, b: m(b[0]).pow(2).mean(), num_epochs=5,
+                     optimizer=torch.optim.SGD(net.parameters(), lr=0.1), device="cpu", desc=None)
+    assert len(hist.train_loss) == 5  # one value per step
+    with pytest.raises(ValueError, match="draw"):
+        train.sampled_batches(3)
+    with pytest.raises(ValueError, match="num_batches"):
+        train.sampled_batches(lambda: None, num_batches=0)

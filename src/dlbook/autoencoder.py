@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from .runtime import device as default_device
+from .train import History, fit, minibatches
 
 __all__ = [
     "PCA",
@@ -37,7 +36,6 @@ __all__ = [
     "vector_quantize",
     "AutoEncoder",
     "AEConfig",
-    "AEHistory",
     "add_noise",
     "train_autoencoder",
     "reconstruction_error",
@@ -259,15 +257,6 @@ class AEConfig:
     seed: int = 0  # seeds shuffling and noise
 
 
-@dataclasses.dataclass
-class AEHistory:
-    """What :func:`train_autoencoder` records: the mean training loss of each epoch (squared
-    pixel units) and the wall-clock seconds of the run."""
-
-    train_loss: list[float] = dataclasses.field(default_factory=list)
-    seconds: float = 0.0
-
-
 def add_noise(
     X: torch.Tensor, kind: str, level: float, generator: torch.Generator | None = None
 ) -> torch.Tensor:
@@ -306,7 +295,7 @@ def train_autoencoder(
     *,
     device: torch.device | None = None,
     desc: str = "auto-encoder",
-) -> AEHistory:
+) -> History:
     """Train an auto-encoder in place to minimize the mean squared reconstruction error.
 
     With ``config.noise`` set it is a de-noising auto-encoder: the encoder sees a corrupted
@@ -314,6 +303,9 @@ def train_autoencoder(
     L(x, g(f(n(x)))). For a ``"vq"`` code the VQ loss is added; the codebook starts at the
     encoder's outputs for randomly chosen training images, and after each epoch every entry
     that no image chose is moved to the code of another random image (a *dead-code restart*).
+
+    The loop is :func:`dlbook.train.fit` with a reconstruction step; one generator, seeded by
+    ``config.seed``, draws the batch order, the noise and the codebook restarts.
 
     Args:
         net: an :class:`AutoEncoder`.
@@ -323,7 +315,8 @@ def train_autoencoder(
         desc: label of the progress bar.
 
     Returns:
-        An :class:`AEHistory`.
+        A :class:`~dlbook.train.History` with ``train_loss``, the mean training loss of each
+        epoch (squared pixel units), and ``seconds``.
 
     Raises:
         ValueError: if X's shape does not match the network's input shape.
@@ -342,38 +335,38 @@ def train_autoencoder(
         with torch.no_grad():  # every entry is near some data (a random start leaves most unused)
             pick = torch.randperm(len(X), generator=rng)[: len(net.codebook)]
             net.codebook.copy_(net.encoder(X[pick].to(device)))
-    history = AEHistory()
-    start = time.perf_counter()
-    steps = config.num_epochs * math.ceil(len(X) / config.batch_size)
-    bar = tqdm(total=steps, desc=desc, unit="batch", leave=False)
-    net.train()
-    for _ in range(config.num_epochs):
-        order = torch.randperm(len(X), generator=rng)
-        total = 0.0
+    last_input = []
+
+    def reconstruction_step(model: AutoEncoder, batch: tuple[torch.Tensor]) -> torch.Tensor:
+        (x,) = batch  # (B, *in_shape)
+        x_in = add_noise(x, config.noise, config.noise_level, rng) if config.noise else x
+        loss = F.mse_loss(model(x_in), x)
+        if model.code == "vq":
+            loss = loss + model.aux_loss
+            last_input[:] = [x_in]
+        return loss
+
+    class DeadCodeRestart:
+        """Mark the codes each batch chose (after its update); at the end of an epoch move
+        every code no image chose to the code of a random training image."""
+
         used = torch.zeros(len(net.codebook), dtype=torch.bool) if net.code == "vq" else None
-        for i in range(0, len(X), config.batch_size):
-            x = X[order[i : i + config.batch_size]].to(device)  # (B, *in_shape)
-            x_in = add_noise(x, config.noise, config.noise_level, rng) if config.noise else x
-            loss = F.mse_loss(net(x_in), x)
-            if net.code == "vq":
-                loss = loss + net.aux_loss
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(x)
-            bar.update(1)
-            if used is not None:
-                used[net.code_indices(x_in).cpu()] = True
-        if used is not None and not used.all():  # restart codes no image chose this epoch
-            with torch.no_grad():
-                pick = torch.randint(len(X), (int((~used).sum()),), generator=rng)
-                net.codebook[~used.to(device)] = net.encoder(X[pick].to(device))
-        history.train_loss.append(total / len(X))
-        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
-    bar.close()
-    net.eval()
-    history.seconds = time.perf_counter() - start
-    return history
+
+        def on_batch_end(self, state) -> None:
+            if self.used is not None:
+                self.used[net.code_indices(last_input[0]).cpu()] = True
+
+        def on_epoch_end(self, state) -> None:
+            if self.used is not None:
+                if not self.used.all():
+                    with torch.no_grad():
+                        pick = torch.randint(len(X), (int((~self.used).sum()),), generator=rng)
+                        net.codebook[~self.used.to(device)] = net.encoder(X[pick].to(device))
+                self.used.zero_()
+
+    return fit(net, minibatches(X, batch_size=config.batch_size, seed=rng), reconstruction_step,
+               num_epochs=config.num_epochs, optimizer=opt, device=device, desc=desc,
+               callbacks=[DeadCodeRestart()])
 
 
 @torch.no_grad()

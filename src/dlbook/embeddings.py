@@ -28,7 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+
+from .train import fit, minibatches
 
 __all__ = [
     "play_words",
@@ -419,6 +420,9 @@ def train_negative_sampling(net, inputs, targets, neg_probs, *, num_epochs=1, ba
             linearly to zero over the run.
         snapshot_steps: steps (0 = before training) after which a copy of ``in_embed`` is kept.
 
+    The loop is :func:`dlbook.train.fit` on :func:`dlbook.train.minibatches`, with a step that
+    draws the negatives (from the generator that shuffles the batches).
+
     Returns:
         ``(losses, snapshots)``: per-step loss, and a dict step → (V, d) CPU tensor.
 
@@ -426,36 +430,36 @@ def train_negative_sampling(net, inputs, targets, neg_probs, *, num_epochs=1, ba
     """
     if len(inputs) != len(targets):
         raise ValueError(f"inputs and targets must have one length, got {len(inputs)} and {len(targets)}")
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # draws the batch order and the negatives
     probs = torch.as_tensor(neg_probs, dtype=torch.float64)
     device = net.in_embed.weight.device
-    steps_per_epoch = (len(targets) + batch_size - 1) // batch_size
-    total = num_epochs * steps_per_epoch
+    batches = minibatches(inputs, targets, batch_size=batch_size, seed=generator)
+    total = num_epochs * len(batches)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1 - s / total)
-    snapshots, losses, step = {}, [], 0
-    wanted = set(snapshot_steps)
-    if 0 in wanted:
-        snapshots[0] = net.in_embed.weight.detach().cpu().clone()
-    bar = tqdm(total=total, desc=desc, unit="batch", leave=False)
-    for _ in range(num_epochs):
-        order = torch.randperm(len(targets), generator=generator)
-        for i in range(0, len(targets), batch_size):
-            idx = order[i: i + batch_size]
-            negatives = torch.multinomial(probs, len(idx) * num_negatives, replacement=True,
-                                          generator=generator).view(len(idx), num_negatives)
-            loss = net(inputs[idx].to(device), targets[idx].to(device), negatives.to(device))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            losses.append(loss.item())
-            step += 1
-            if step in wanted:
-                snapshots[step] = net.in_embed.weight.detach().cpu().clone()
-            bar.update()
-    bar.close()
-    return losses, snapshots
+
+    def negative_sampling_step(model, batch):
+        words, targets_b = batch  # (B,) or (B, 2w), and (B,)
+        negatives = torch.multinomial(probs, len(targets_b) * num_negatives, replacement=True,
+                                      generator=generator).view(len(targets_b), num_negatives)
+        return model(words, targets_b, negatives.to(device))
+
+    class Snapshots:
+        """Copies of ``in_embed`` after the wanted steps (0: before training)."""
+
+        wanted, taken = set(snapshot_steps), {}
+
+        def on_fit_start(self, state) -> None:
+            self.on_batch_end(state)
+
+        def on_batch_end(self, state) -> None:
+            if state.step in self.wanted:
+                self.taken[state.step] = net.in_embed.weight.detach().cpu().clone()
+
+    snapshots = Snapshots()
+    history = fit(net, batches, negative_sampling_step, num_epochs=num_epochs, optimizer=optimizer,
+                  scheduler=schedule, device=device, desc=desc, callbacks=[snapshots])
+    return history.per_batch["train_loss"], snapshots.taken
 
 
 def nearest_neighbours(E, itos, word: str, k: int = 5) -> list[tuple[str, float]]:

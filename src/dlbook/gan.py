@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from collections.abc import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from .runtime import device as default_device
+from .train import History, fit
 
 __all__ = [
     "ring_means",
@@ -52,7 +51,6 @@ __all__ = [
     "spectral_norm_estimate",
     "MLP",
     "GANConfig",
-    "GANHistory",
     "train_gan",
     "interpolate_latents",
     "cycle_consistency_loss",
@@ -507,15 +505,6 @@ class GANConfig:
     seed: int = 0  # seeds noise, labels and interpolation weights (not the initialization)
 
 
-@dataclasses.dataclass
-class GANHistory:
-    """Per-step losses of :func:`train_gan` and the wall-clock seconds of the run."""
-
-    d_loss: list[float] = dataclasses.field(default_factory=list)
-    g_loss: list[float] = dataclasses.field(default_factory=list)
-    seconds: float = 0.0
-
-
 def train_gan(
     G: nn.Module,
     D: nn.Module,
@@ -526,13 +515,17 @@ def train_gan(
     callback_every: int = 0,
     device: torch.device | None = None,
     desc: str = "GAN",
-) -> GANHistory:
-    """Train a GAN by the alternating algorithm, in place.
+) -> History:
+    """Train a GAN by the alternating algorithm, in place, on :func:`dlbook.train.fit`.
 
     Each step: ``d_steps`` times, draw real samples and z, and update D on
     :func:`discriminator_loss` (or, for ``"wgan-gp"``, :func:`critic_loss` plus λ times
     :func:`gradient_penalty`) with G fixed; then draw z and update G on :func:`generator_loss`
     with D fixed.
+
+    The alternating step updates both networks itself (``fit(..., optimizer=None)``); one
+    epoch of :func:`~dlbook.train.fit` is one generator step, so the history has one value per
+    step.
 
     Args:
         G: maps z (B, z_dim) (and labels (B,) when conditional) to samples.
@@ -547,7 +540,9 @@ def train_gan(
         desc: label of the progress bar.
 
     Returns:
-        A :class:`GANHistory` (D's loss is the critic loss plus penalty for WGAN-GP).
+        A :class:`~dlbook.train.History` with ``d_loss`` and ``g_loss``, one float per generator
+        step (D's loss is the one of its last update of the step: the critic loss plus penalty
+        for WGAN-GP), and ``seconds``.
 
     Raises:
         ValueError: for an unknown loss, non-positive step counts, or a conditional WGAN-GP
@@ -565,7 +560,7 @@ def train_gan(
         raise ValueError(
             "the conditional WGAN-GP is not implemented; use loss='gan' with num_classes > 0"
         )
-    device = device or default_device()
+    device = torch.device(device) if device is not None else default_device()
     G.to(device), D.to(device)
     opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas)
@@ -583,18 +578,8 @@ def train_gan(
     def score(net, x, y):
         return (net(x) if y is None else net(x, y)).reshape(-1)  # (B,)
 
-    def snapshot(step):
-        if callback is not None:
-            G.eval()
-            with torch.no_grad():
-                callback(step, G, D)
-            G.train()
-
-    history = GANHistory()
-    start = time.perf_counter()
-    snapshot(0)
-    for step in tqdm(range(1, config.num_steps + 1), desc=desc, unit="step", leave=False):
-        for _ in range(config.d_steps):
+    def alternating_step(model: nn.Module, batch: None) -> dict[str, torch.Tensor]:
+        for _ in range(config.d_steps):  # update D with G fixed
             real = sample_real(B, rng)
             x_real, y_real = real if conditional else (real, None)
             x_real = x_real.to(device)
@@ -610,20 +595,31 @@ def train_gan(
             opt_d.zero_grad()
             loss_d.backward()
             opt_d.step()
-        x_fake, y_fake = fake_batch()
+        x_fake, y_fake = fake_batch()  # update G with D fixed
         kind = "non-saturating" if config.loss == "gan" else "wasserstein"
         loss_g = generator_loss(score(D, x_fake, y_fake), kind)
         opt_g.zero_grad()
         loss_g.backward()
         opt_g.step()
-        history.d_loss.append(loss_d.item())
-        history.g_loss.append(loss_g.item())
-        if callback_every and step % callback_every == 0:
-            snapshot(step)
+        return {"d_loss": loss_d.detach(), "g_loss": loss_g.detach()}
+
+    def snapshot(step):
+        if callback is not None:
+            G.eval()
+            with torch.no_grad():
+                callback(step, G, D)
+            G.train()
+
+    def every(state):
+        if callback_every and state.epoch % callback_every == 0:
+            snapshot(state.epoch)
+
+    snapshot(0)
+    history = fit(nn.ModuleDict({"generator": G, "discriminator": D}), [None], alternating_step,
+                  num_epochs=config.num_steps, device=device, desc=desc, callbacks=[every])
     if not callback_every:
         snapshot(config.num_steps)
     G.eval()
-    history.seconds = time.perf_counter() - start
     return history
 
 

@@ -10,6 +10,9 @@ parameters or dropout, change the network itself):
   and drives small ones to exactly zero.
 * :class:`EarlyStopping`: keep the parameters with the lowest validation loss and stop when
   it has not improved for ``patience`` evaluations.
+* :func:`smooth_labels` and :func:`label_smoothing_cross_entropy`: label smoothing (标签平滑),
+  training a classifier against (1 - ε) one-hot + ε uniform targets so that it cannot push its
+  logits towards infinity (Szegedy et al., 2016).
 * :func:`train_regressor`: full-batch Adam on the mean squared error, with any of the above and
   with Gaussian noise added to the inputs at every step (a simple data augmentation for
   measured, noisy features).
@@ -25,10 +28,11 @@ import dataclasses
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-__all__ = ["penalized_weights", "l2_penalty", "l1_penalty", "EarlyStopping", "RegressionHistory",
-           "train_regressor"]
+from .train import History, fit
+
+__all__ = ["penalized_weights", "l2_penalty", "l1_penalty", "EarlyStopping", "train_regressor",
+           "smooth_labels", "label_smoothing_cross_entropy"]
 
 
 def penalized_weights(net: nn.Module) -> list[torch.Tensor]:
@@ -60,6 +64,55 @@ def l1_penalty(net: nn.Module) -> torch.Tensor:
     if not weights:
         raise ValueError(f"{type(net).__name__} has no weight matrices to penalize")
     return sum(w.abs().sum() for w in weights)
+
+
+def smooth_labels(y: torch.Tensor, num_classes: int, eps: float) -> torch.Tensor:
+    """Smoothed one-hot targets: (1 - eps) on the true class plus eps / K spread over all K classes.
+
+    Args:
+        y: class indices, shape (N,), integer, in [0, num_classes).
+        num_classes: K.
+        eps: the smoothing ε in [0, 1].
+
+    Returns:
+        Shape (N, K), float32; every row sums to 1.
+
+    Raises:
+        ValueError: for ε outside [0, 1], a y that is not 1-D integer, or classes out of range.
+
+    Source: Szegedy et al. (2016), section 7; the review notes' regularization list. Chapter 8.
+    """
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"eps must be in [0, 1], got {eps!r}")
+    if y.dim() != 1 or y.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"expected integer class indices of shape (N,), got {y.dtype} of shape {tuple(y.shape)}")
+    if y.numel() and (int(y.min()) < 0 or int(y.max()) >= num_classes):
+        raise ValueError(f"class indices must be in [0, {num_classes}), got range "
+                         f"[{int(y.min())}, {int(y.max())}]")
+    one_hot = torch.nn.functional.one_hot(y.long(), num_classes).float()
+    return (1.0 - eps) * one_hot + eps / num_classes
+
+
+def label_smoothing_cross_entropy(logits: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
+    """Mean cross-entropy between softmax(logits) and the smoothed targets of :func:`smooth_labels`.
+
+    Args:
+        logits: shape (N, K), float.
+        y: class indices, shape (N,).
+        eps: the smoothing ε in [0, 1]; 0 gives the ordinary cross-entropy.
+
+    Returns:
+        A scalar tensor (nats per example), differentiable in ``logits``.
+
+    Raises:
+        ValueError: for logits that are not (N, K) with N matching y, or a bad ε / y.
+
+    Matches ``F.cross_entropy(logits, y, label_smoothing=eps)``. Chapter 8.
+    """
+    if logits.dim() != 2 or logits.shape[0] != y.shape[0]:
+        raise ValueError(f"expected logits (N, K) and y (N,), got {tuple(logits.shape)} and {tuple(y.shape)}")
+    targets = smooth_labels(y, logits.shape[1], eps).to(logits.dtype)  # (N, K)
+    return -(targets * torch.log_softmax(logits, dim=1)).sum(1).mean()
 
 
 @dataclasses.dataclass
@@ -98,19 +151,6 @@ class EarlyStopping:
         net.load_state_dict(self._best_state)
 
 
-@dataclasses.dataclass
-class RegressionHistory:
-    """What :func:`train_regressor` records at every evaluation: the step number, the training
-    MSE (of the clean inputs, without penalty) and the validation MSE, plus where the validation
-    loss was lowest."""
-
-    steps: list[int] = dataclasses.field(default_factory=list)
-    train_loss: list[float] = dataclasses.field(default_factory=list)
-    val_loss: list[float] = dataclasses.field(default_factory=list)
-    best_step: int = -1
-    best_val_loss: float = float("inf")
-
-
 @torch.no_grad()
 def _mse(net: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     was_training = net.training
@@ -124,10 +164,12 @@ def train_regressor(net: nn.Module, X: torch.Tensor, y: torch.Tensor, X_val: tor
                     y_val: torch.Tensor, *, num_steps: int, lr: float = 3e-3, l1: float = 0.0,
                     l2: float = 0.0, input_noise: float = 0.0, patience: int | None = None,
                     restore_best: bool = False, eval_every: int = 10, seed: int = 0,
-                    desc: str | None = None) -> RegressionHistory:
+                    desc: str | None = None) -> History:
     """Train ``net`` in place by full-batch Adam on the MSE, with optional regularization.
 
-    The loss minimized is mean((net(x + noise) − y)²) + l1 · Σ|w| + l2 · Σw².
+    The loss minimized is mean((net(x + noise) − y)²) + l1 · Σ|w| + l2 · Σw². The loop is
+    :func:`dlbook.train.fit` on one full batch, so an epoch is one step; early stopping is a
+    callback after each evaluation.
 
     Args:
         net: maps (N, D) to (N, 1) or (N,).
@@ -146,7 +188,10 @@ def train_regressor(net: nn.Module, X: torch.Tensor, y: torch.Tensor, X_val: tor
         desc: label of a progress bar (``None``: no bar).
 
     Returns:
-        A :class:`RegressionHistory`.
+        A :class:`~dlbook.train.History`: ``train_loss``, the loss minimized at each step (with
+        penalties and noise); at every evaluation ``train_mse`` (training MSE of the clean
+        inputs, without penalty) and ``val_loss`` (validation MSE), at the steps listed in
+        ``steps``; ``best_step`` and ``best_val_loss``, where the validation loss was lowest.
 
     Raises:
         ValueError: on mismatched shapes or negative settings.
@@ -162,29 +207,29 @@ def train_regressor(net: nn.Module, X: torch.Tensor, y: torch.Tensor, X_val: tor
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     generator = torch.Generator(device=X.device).manual_seed(seed)
     stopper = EarlyStopping(patience)
-    history = RegressionHistory()
-    net.train()
-    bar = tqdm(total=num_steps, desc=desc, leave=False, disable=desc is None)
-    for step in range(1, num_steps + 1):
-        inputs = X
+
+    def penalized_step(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        inputs, targets = batch
         if input_noise > 0:
-            inputs = X + input_noise * torch.randn(X.shape, generator=generator, device=X.device)
-        loss = torch.mean((net(inputs).squeeze(-1) - y) ** 2)
+            inputs = inputs + input_noise * torch.randn(inputs.shape, generator=generator, device=inputs.device)
+        loss = torch.mean((model(inputs).squeeze(-1) - targets) ** 2)
         if l1 > 0:
-            loss = loss + l1 * l1_penalty(net)
+            loss = loss + l1 * l1_penalty(model)
         if l2 > 0:
-            loss = loss + l2 * l2_penalty(net)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        bar.update(1)
-        if step % eval_every == 0 or step == num_steps:
-            history.steps.append(step)
-            history.train_loss.append(_mse(net, X, y))
-            history.val_loss.append(_mse(net, X_val, y_val))
-            if stopper.step(history.val_loss[-1], net, step):
-                break
-    bar.close()
+            loss = loss + l2 * l2_penalty(model)
+        return loss
+
+    def evaluate(model: nn.Module) -> dict[str, float]:
+        return {"train_mse": _mse(model, X, y), "val_loss": _mse(model, X_val, y_val)}
+
+    def early_stopping(state) -> None:
+        if state.history.eval_epochs and state.history.eval_epochs[-1] == state.epoch:
+            state.stop = stopper.step(state.history.val_loss[-1], net, state.epoch)
+
+    history = fit(net, [(X, y)], penalized_step, num_epochs=num_steps, optimizer=optimizer,
+                  evaluate=evaluate, eval_every=eval_every, device=X.device, desc=desc,
+                  callbacks=[early_stopping])
+    history.steps = list(history.eval_epochs)
     history.best_step, history.best_val_loss = stopper.best_step, stopper.best_loss
     if restore_best:
         stopper.restore(net)

@@ -39,10 +39,8 @@ __all__ = [
     "policy_evaluation", "solve_policy_values", "policy_iteration", "value_iteration",
     "DPResult", "epsilon_greedy_probs", "epsilon_greedy", "monte_carlo_q", "TDResult", "sarsa",
     "q_learning", "greedy_path", "run_episodes", "ReplayBuffer", "plot_grid_values",
+    "check_gamma", "check_policy", "FROZENLAKE_ARROWS", "CLIFFWALKING_ARROWS",
 ]
-
-_ATOL = 1e-8
-
 
 def check_gamma(gamma: float) -> float:
     """Return the discount γ as a float; raise ``ValueError`` unless 0 <= γ <= 1."""
@@ -172,7 +170,8 @@ def mdp_from_env(env) -> TabularMDP:
     for s in np.flatnonzero(terminal):
         P[s, :, s] = 1.0
     p0 = getattr(env.unwrapped, "initial_state_distrib", None)
-    shape = getattr(env.unwrapped, "shape", None) or getattr(env.unwrapped, "desc", np.empty(0)).shape
+    desc = getattr(env.unwrapped, "desc", np.empty(0))
+    shape = getattr(env.unwrapped, "shape", None) or desc.shape
     shape = tuple(int(n) for n in shape) if len(shape) == 2 else None
     return TabularMDP(P, R, terminal, None if p0 is None else np.asarray(p0, float), shape)
 
@@ -228,7 +227,7 @@ def trajectory_probability(mdp: TabularMDP, policy, states: Sequence[int],
             not 0 <= a < mdp.num_actions for a in actions):
         raise ValueError(f"state or action index out of range: states={states}, actions={actions}")
     prob = mdp.p0[states[0]]
-    for s, a, s2 in zip(states[:-1], actions, states[1:]):
+    for s, a, s2 in zip(states[:-1], actions, states[1:], strict=True):
         prob *= pi[s, a] * mdp.P[s, a, s2]
     return float(prob)
 
@@ -295,20 +294,33 @@ def greedy_policy(Q: np.ndarray, previous: np.ndarray | None = None, tol: float 
     return pi
 
 
+def _check_terminates(mdp: TabularMDP, P_pi: np.ndarray, gamma: float) -> None:
+    """With γ = 1 the values are defined only if every state reaches a terminal state."""
+    if gamma < 1.0:
+        return
+    reaches = mdp.terminal.copy()
+    while True:
+        grown = reaches | (P_pi[:, reaches].sum(axis=1) > 0)
+        if np.array_equal(grown, reaches):
+            break
+        reaches = grown
+    if not reaches.all():
+        stuck = np.flatnonzero(~reaches)
+        raise ValueError(f"with gamma = 1 the policy must reach a terminal state from every state; "
+                         f"from states {stuck.tolist()} it never does")
+
+
 def solve_policy_values(mdp: TabularMDP, policy, gamma: float) -> np.ndarray:
     """V_π as the solution of the linear system (I - γ P_π) V = r_π, ``(S,)``.
 
     Raises:
-        ValueError: an invalid policy or γ, or a singular system (γ = 1 and a policy that can
-            loop forever without reaching a terminal state).
+        ValueError: an invalid policy or γ, or γ = 1 and a policy under which some state never
+            reaches a terminal state (the system is then singular).
     """
     gamma = check_gamma(gamma)
     P_pi, r_pi = policy_matrices(mdp, policy)
-    try:
-        return np.linalg.solve(np.eye(mdp.num_states) - gamma * P_pi, r_pi)
-    except np.linalg.LinAlgError:
-        raise ValueError("I - gamma P_pi is singular: with gamma = 1 the policy must reach a "
-                         "terminal state from every state") from None
+    _check_terminates(mdp, P_pi, gamma)
+    return np.linalg.solve(np.eye(mdp.num_states) - gamma * P_pi, r_pi)
 
 
 def policy_evaluation(mdp: TabularMDP, policy, gamma: float, *, tol: float = 1e-10,
@@ -320,10 +332,12 @@ def policy_evaluation(mdp: TabularMDP, policy, gamma: float, *, tol: float = 1e-
         ``(S,)`` float64, the expected discounted return from each state (reward units).
 
     Raises:
-        ValueError: an invalid policy or γ, or no convergence within ``max_iterations``.
+        ValueError: an invalid policy or γ, γ = 1 and a policy under which some state never
+            reaches a terminal state, or no convergence within ``max_iterations``.
     """
     gamma = check_gamma(gamma)
     P_pi, r_pi = policy_matrices(mdp, policy)
+    _check_terminates(mdp, P_pi, gamma)
     V = np.zeros(mdp.num_states)
     for _ in range(max_iterations):
         V_new = r_pi + gamma * P_pi @ V
@@ -461,7 +475,7 @@ def monte_carlo_q(env, policy, gamma: float, num_episodes: int, *, seed: int = 0
             if terminated or truncated:
                 break
         G = returns_to_go(rewards, gamma)
-        for (s_t, a_t), g in zip(visited, G):
+        for (s_t, a_t), g in zip(visited, G, strict=True):
             total[s_t, a_t] += g
             counts[s_t, a_t] += 1
     return np.divide(total, counts, out=np.zeros_like(total), where=counts > 0), counts
@@ -500,9 +514,10 @@ def _td_control(env, num_episodes, alpha, gamma, epsilon, seed, max_steps, progr
         s, _ = env.reset(seed=seed + episode)
         epsilon = _check_probability("epsilon", schedule(episode))
         a = epsilon_greedy(Q[s], epsilon, rng)
-        for t in range(max_steps):
+        for _ in range(max_steps):
             s2, r, terminated, truncated, _ = env.step(a)
             returns[episode] += r
+            lengths[episode] += 1
             a2 = epsilon_greedy(Q[s2], epsilon, rng)
             # SARSA bootstraps on the action it will take; Q-learning on the greedy one
             bootstrap = Q[s2, a2] if on_policy else Q[s2].max()
@@ -511,7 +526,6 @@ def _td_control(env, num_episodes, alpha, gamma, epsilon, seed, max_steps, progr
             s, a = s2, a2
             if terminated or truncated:
                 break
-        lengths[episode] = t + 1
     return TDResult(Q, returns, lengths)
 
 
@@ -534,8 +548,8 @@ def sarsa(env, num_episodes: int, *, alpha: float = 0.5, gamma: float = 1.0,
 
 
 def q_learning(env, num_episodes: int, *, alpha: float = 0.5, gamma: float = 1.0,
-               epsilon: float | Callable[[int], float] = 0.1, seed: int = 0, max_steps: int = 10_000,
-               progress: bool = True) -> TDResult:
+               epsilon: float | Callable[[int], float] = 0.1, seed: int = 0,
+               max_steps: int = 10_000, progress: bool = True) -> TDResult:
     """Q-learning, off-policy TD control: acting ε-greedily but updating towards the greedy
     target, Q(s, a) ← Q(s, a) + α [r + γ max_a' Q(s', a') - Q(s, a)]. Watkins (1989);
     Sutton & Barto (2018), section 6.5. Arguments and errors as :func:`sarsa`.

@@ -25,14 +25,12 @@ Introduced in chapter 14 (Recurrent neural networks).
 from __future__ import annotations
 
 import math
-import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from .optim import clip_grad_norm_
+from .train import fit, sampled_batches
 
 __all__ = [
     "rnn_step",
@@ -462,6 +460,9 @@ def train_char_model(net, ids, *, num_steps, batch_size=32, seq_len=64, lr=3e-3,
     to ``max_norm`` with :func:`dlbook.optim.clip_grad_norm_` and updates. The learning rate
     decays linearly to a tenth of ``lr`` over the run.
 
+    The loop is :func:`dlbook.train.fit` with a next-character step (one epoch of ``fit`` is
+    one step on fresh random windows) and ``max_norm`` clipping.
+
     Returns:
         ``(losses, grad_norms, seconds)``: per-step training loss (nats per character) and
         gradient norm before clipping, and the wall-clock seconds.
@@ -472,21 +473,16 @@ def train_char_model(net, ids, *, num_steps, batch_size=32, seq_len=64, lr=3e-3,
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 1 - 0.9 * s / num_steps)
-    losses, norms = [], []
-    net.train()
-    start = time.perf_counter()
-    for _ in tqdm(range(num_steps), desc=desc, unit="step", leave=False):
-        X, y = char_batches(ids, batch_size, seq_len, generator)
-        X, y = X.to(device), y.to(device)
-        logits, _ = net(X)  # (B, T, V)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        optimizer.zero_grad()
-        loss.backward()
-        norms.append(clip_grad_norm_(net.parameters(), max_norm).item())
-        optimizer.step()
-        schedule.step()
-        losses.append(loss.item())
-    return losses, norms, time.perf_counter() - start
+
+    def next_character_step(model, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        X, y = batch  # (B, T), (B, T)
+        logits, _ = model(X)  # (B, T, V)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+    windows = sampled_batches(lambda: char_batches(ids, batch_size, seq_len, generator))
+    history = fit(net, windows, next_character_step, num_epochs=num_steps, optimizer=optimizer,
+                  scheduler=schedule, max_norm=max_norm, device=device, desc=desc)
+    return history.train_loss, history.grad_norm, history.seconds
 
 
 @torch.no_grad()

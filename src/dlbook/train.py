@@ -6,7 +6,8 @@ same loop with the conveniences a real run needs, written once. A chapter suppli
 *step*: what one batch does to the model.
 
 * :func:`minibatches` shuffles the examples each epoch (seeded) and cuts them into batches
-  (taught in chapter 10).
+  (taught in chapter 10); :func:`sampled_batches` draws fresh random batches for training
+  counted in steps.
 * :func:`fit` runs ``num_epochs`` passes over the batches. With an ``optimizer`` it does, for
   every batch, ``zero_grad`` → ``loss.backward()`` → optional gradient-norm clipping →
   ``optimizer.step()`` → ``scheduler.step()``; with ``optimizer=None`` the step updates the
@@ -41,7 +42,7 @@ from tqdm.auto import tqdm
 from .checkpoints import checkpoint_path, load_or_train  # noqa: F401 (re-exported)
 from .runtime import device as default_device
 
-__all__ = ["minibatches", "Minibatches", "fit", "FitState", "History", "to_device", "TrainConfig",
+__all__ = ["minibatches", "Minibatches", "sampled_batches", "SampledBatches", "fit", "FitState", "History", "to_device", "TrainConfig",
            "train_classifier", "predict_logits", "accuracy", "load_or_train", "checkpoint_path"]
 
 
@@ -56,14 +57,14 @@ class Minibatches:
     is reproducible and the k-th epoch's order does not depend on anything else.
     """
 
-    def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool, seed: int,
-                 drop_last: bool) -> None:
+    def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool,
+                 seed: int | torch.Generator, drop_last: bool) -> None:
         self.tensors = tuple(tensors)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.num_examples = len(self.tensors[0])
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = seed if isinstance(seed, torch.Generator) else torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
         if self.drop_last:
@@ -87,8 +88,8 @@ class Minibatches:
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, {len(self)} batches)")
 
 
-def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True, seed: int = 0,
-                drop_last: bool = False) -> Minibatches:
+def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
+                seed: int | torch.Generator = 0, drop_last: bool = False) -> Minibatches:
     """Cut tensors into mini-batches: the rows ``idx`` of every tensor, for consecutive slices
     ``idx`` of a random order of 0..N-1.
 
@@ -98,7 +99,9 @@ def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True, s
         batch_size: examples per batch, a positive integer; the last batch of an epoch may be
             shorter unless ``drop_last``.
         shuffle: draw a new random order every epoch (else keep the order 0..N-1).
-        seed: seeds the order; iterating again gives the next epoch's order.
+        seed: seeds the order; iterating again gives the next epoch's order. A CPU
+            ``torch.Generator`` may be passed instead, to share one random stream with other
+            draws of a training step (noise, negative samples).
         drop_last: leave out a last, shorter batch.
 
     Returns:
@@ -123,11 +126,56 @@ def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True, s
     if len(set(sizes)) != 1 or sizes[0] == 0:
         raise ValueError(f"the tensors must share a non-zero first dimension N, got shapes "
                          f"{[tuple(t.shape) for t in tensors]}")
+    if not isinstance(seed, torch.Generator) and (
+            isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ValueError(f"seed must be a non-negative integer or a torch.Generator, got {seed!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if drop_last and batch_size > sizes[0]:
         raise ValueError(f"drop_last with batch_size={batch_size} > N={sizes[0]} leaves no batch")
     return Minibatches(tensors, int(batch_size), shuffle, seed, drop_last)
+
+
+class SampledBatches:
+    """Re-iterable batches drawn by a function; made by :func:`sampled_batches`."""
+
+    def __init__(self, draw: Callable[[], Any], num_batches: int) -> None:
+        self.draw = draw
+        self.num_batches = num_batches
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def __iter__(self):
+        for _ in range(self.num_batches):
+            yield self.draw()
+
+    def __repr__(self) -> str:
+        return f"SampledBatches({self.num_batches} per epoch from {getattr(self.draw, '__name__', self.draw)!r})"
+
+
+def sampled_batches(draw: Callable[[], Any], num_batches: int = 1) -> SampledBatches:
+    """Batches drawn afresh by ``draw()`` (random windows of a text, random noise...), for
+    training counted in steps rather than passes over a data set.
+
+    ``fit(net, sampled_batches(draw), step, num_epochs=num_steps)`` runs ``num_steps`` steps,
+    each on a new batch, and records one value per step (an "epoch" of one batch).
+
+    Args:
+        draw: returns one batch (a tensor, or a tuple of tensors), e.g.
+            ``lambda: char_batches(ids, 32, 64, generator)``.
+        num_batches: batches per epoch, a positive integer.
+
+    Raises:
+        ValueError: if ``draw`` is not callable or ``num_batches`` is not a positive integer.
+
+    Introduced in the self-attention chapter.
+    """
+    if not callable(draw):
+        raise ValueError(f"draw must be a function returning a batch, got {type(draw).__name__}")
+    if isinstance(num_batches, bool) or not isinstance(num_batches, numbers.Integral) or num_batches < 1:
+        raise ValueError(f"num_batches must be a positive integer, got {num_batches!r}")
+    return SampledBatches(draw, int(num_batches))
 
 
 # --------------------------------------------------------------------------- the history
@@ -304,8 +352,9 @@ def fit(
     Raises:
         ValueError: for a non-positive ``num_epochs`` or ``eval_every``, ``max_norm`` without an
             optimizer or not positive, a step that returns no ``"loss"`` while an optimizer is
-            given, a non-scalar metric, or a loss that is NaN or infinite (training stops
-            before the update that would spread it into the weights).
+            given, a non-scalar metric, or a loss that is NaN or infinite: the step's loss or
+            any metric whose name contains "loss" (with an optimizer, training stops before the
+            update that would spread it into the weights).
 
     Source: the training loop of chapter 1, organized like d2l's ``Trainer.fit``.
     Introduced in the CNN chapter.
@@ -349,11 +398,13 @@ def fit(
                     raise ValueError("with an optimizer, the step must return the loss: a scalar tensor, or a "
                                      f"dict with one under 'loss'; got {type(loss).__name__}")
             values = {("train_loss" if k == "loss" else k): _to_float(k, v) for k, v in metrics.items()}
-            if "train_loss" in values and not math.isfinite(values["train_loss"]):
-                raise ValueError(
-                    f"the training loss became {values['train_loss']} at epoch {epoch}, batch {i + 1}: "
-                    "training diverged (try a smaller learning rate, gradient clipping with max_norm, "
-                    "or check the inputs for NaN/inf)")
+            for k, v in values.items():
+                if "loss" in k and not math.isfinite(v):
+                    what = "training loss" if k == "train_loss" else f"metric {k!r}"
+                    raise ValueError(
+                        f"the {what} became {v} at epoch {epoch}, batch {i + 1}: training diverged "
+                        "(try a smaller learning rate, gradient clipping with max_norm, or check the "
+                        "inputs for NaN/inf)")
             if optimizer is not None:
                 optimizer.zero_grad()
                 loss.backward()
