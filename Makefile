@@ -2,9 +2,11 @@
 # installs requirements.txt and the dlbook package (editable) into it.
 #
 #   make book    build the site into _build/html, executing every notebook; fails on any error
-#   make test    unit tests, then the site build, then checks of the built site in a browser
+#   make test    lint, unit tests, then the site build, then checks of the built site in a browser
+#   make lint    ruff on src/, tests/ and the notebooks
 #   make bench   execute every notebook, one at a time and then in parallel, and record timings
 #                and slider latencies (see .ci/bench.py); fails when a chapter or a slider is too slow
+#   make determinism  execute every chapter twice and compare the printed numbers (part of bench)
 #   make serve   serve _build/html on http://127.0.0.1:$(PORT)
 #   make clean   remove build outputs and the cached model checkpoints (keeps .venv and data)
 
@@ -30,7 +32,7 @@ export MKL_NUM_THREADS ?= $(OMP_NUM_THREADS)
 # Set the number of workers with `make book JOBS=1`; empty means one per core.
 JOBS ?=
 
-.PHONY: setup book test unit site-test bench serve clean browser fresh-cache
+.PHONY: setup book test lint unit site-test bench determinism serve clean browser fresh-cache
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,6 +68,9 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+lint: setup
+	$(VENV)/bin/ruff check src tests notebooks
+
 unit: setup
 	$(PY) -m pytest -m "not site"
 
@@ -76,10 +81,23 @@ site-test: setup browser
 fresh-cache:
 	rm -rf _build/.jupyter_cache
 
-test: unit fresh-cache book site-test
+# One step after the other, even under `make -j`: each step is its own make, started in order.
+test: setup
+	$(MAKE) lint
+	$(MAKE) unit
+	$(MAKE) fresh-cache
+	$(MAKE) book
+	$(MAKE) site-test
 
 bench: setup
 	$(PY) .ci/bench.py $(if $(JOBS),--jobs $(JOBS))
+
+# Executing a chapter twice must print the same numbers (.ci/determinism.py; differences go to
+# _build/determinism/). Part of `make bench`; `make determinism ONLY="12 14"` checks a few chapters.
+determinism: setup
+	$(PY) .ci/determinism.py $(if $(ONLY),--only $(ONLY))
+
+bench: determinism
 
 serve:
 	@test -f _build/html/index.html || { echo "No site yet: run 'make book' first."; exit 1; }

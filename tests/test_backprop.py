@@ -48,7 +48,8 @@ def test_every_gradient_matches_autograd_for_cross_entropy():
     logits, cache = backprop.mlp_forward(X, weights, biases, hidden="relu")
     loss, grad_out = backprop.cross_entropy_loss_grad(logits, y)
     grads = backprop.mlp_backward(cache, grad_out)
-    ref_loss, ref_W, ref_b = autograd_gradients(weights, biases, X, lambda out: F.cross_entropy(out, y), "relu", "identity")
+    ref_loss, ref_W, ref_b = autograd_gradients(weights, biases, X, lambda out: F.cross_entropy(out, y),
+                                                "relu", "identity")
     torch.testing.assert_close(loss, ref_loss, **TOL)
     for mine, ref in zip(grads.weights + grads.biases, ref_W + ref_b):
         torch.testing.assert_close(mine, ref, **TOL)

@@ -60,3 +60,16 @@ def test_notebook_citations_and_terms_resolve():
             target = re.search(r"<([^>]+)>$", ref)
             name = " ".join((target.group(1) if target else ref).split()).lower()
             assert name in terms, f"{path.name} refers to unknown glossary term {name!r}"
+
+
+def test_every_module_is_in_the_api_reference_the_module_map_and_the_readme():
+    """A new module of src/dlbook gets its section of book/api.md and its row of the module map
+    (the package docstring) and of the README; a removed one leaves all three."""
+    import dlbook
+
+    modules = sorted(p.stem for p in (ROOT / "src" / "dlbook").glob("*.py") if p.stem != "__init__")
+    api = (ROOT / "book" / "api.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert sorted(re.findall(r"^\.\. automodule:: dlbook\.(\w+)$", api, re.M)) == modules
+    assert sorted(re.findall(r"^\| `dlbook\.(\w+)` \|", readme, re.M)) == modules
+    assert sorted(re.findall(r":mod:`dlbook\.(\w+)`\n", dlbook.__doc__)) == modules

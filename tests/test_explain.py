@@ -165,16 +165,6 @@ def test_activation_maximization_of_a_linear_score_saturates_the_box():
     assert explain.total_variation(smooth) < explain.total_variation(X)
 
 
-def test_weighted_least_squares_matches_lstsq():
-    g = torch.Generator().manual_seed(3)
-    Z, t = torch.randn(40, 4, generator=g, dtype=torch.float64), torch.randn(40, generator=g, dtype=torch.float64)
-    w = torch.rand(40, generator=g, dtype=torch.float64)
-    beta, b = explain.weighted_least_squares(Z, t, w)
-    A = torch.cat([torch.ones(40, 1, dtype=torch.float64), Z], 1) * w.sqrt()[:, None]
-    ref = torch.linalg.lstsq(A, (t * w.sqrt())[:, None]).solution[:, 0]
-    torch.testing.assert_close(torch.cat([b[None], beta]), ref, atol=1e-10, rtol=1e-10)
-
-
 def test_lime_recovers_a_model_that_is_linear_in_the_segments():
     segments = explain.grid_segments(6, 6, 3)
     assert segments.max().item() == 3 and segments.shape == (6, 6)

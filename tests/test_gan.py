@@ -12,7 +12,7 @@ import scipy.stats
 import torch
 import torch.nn.functional as F
 
-from dlbook import gan
+from dlbook import gan, models
 
 
 def test_mixture_sampling_and_density():
@@ -118,20 +118,6 @@ def test_spectral_norm_estimate_matches_torch():
         gan.spectral_norm_estimate(torch.zeros(3), 5)
 
 
-def test_mlp_shapes_and_condition():
-    net = gan.MLP(
-        8, 196, 16, 2, num_classes=10, batch_norm=True, out_activation="tanh", out_shape=(1, 14, 14)
-    )
-    out = net(torch.randn(5, 8), torch.arange(5))
-    assert out.shape == (5, 1, 14, 14) and out.abs().max() <= 1
-    with pytest.raises(ValueError):
-        net(torch.randn(5, 8))
-    with pytest.raises(ValueError):
-        gan.MLP(8, 10, out_shape=(3, 3))
-    with pytest.raises(ValueError):
-        gan.MLP(8, 10, dropout=1.0)
-
-
 def _ring_real(means):
     def sample(n, g):
         return gan.sample_mixture(n, means, 0.05, generator=g)
@@ -142,7 +128,7 @@ def _ring_real(means):
 def test_train_gan_learns_a_gaussian_and_calls_back():
     torch.manual_seed(0)
     means = torch.tensor([[1.5, -0.5]])
-    G, D = gan.MLP(2, 2, 32, 2), gan.MLP(2, 1, 32, 2)
+    G, D = models.MLP(2, 2, 32, 2), models.MLP(2, 1, 32, 2)
     steps = []
     config = gan.GANConfig(num_steps=600, batch_size=128, z_dim=2)
     history = gan.train_gan(
@@ -163,7 +149,7 @@ def test_train_gan_learns_a_gaussian_and_calls_back():
 def test_train_gan_wgan_gp_and_conditional_run():
     torch.manual_seed(0)
     means = gan.ring_means(2, 1.0)
-    G, D = gan.MLP(2, 2, 16, 1), gan.MLP(2, 1, 16, 1)
+    G, D = models.MLP(2, 2, 16, 1), models.MLP(2, 1, 16, 1)
     h = gan.train_gan(
         G,
         D,
@@ -177,7 +163,7 @@ def test_train_gan_wgan_gp_and_conditional_run():
         y = torch.randint(2, (n,), generator=g)
         return means[y] + 0.05 * torch.randn(n, 2, generator=g), y
 
-    Gc, Dc = gan.MLP(2, 2, 16, 1, num_classes=2), gan.MLP(2, 1, 16, 1, num_classes=2)
+    Gc, Dc = models.MLP(2, 2, 16, 1, num_classes=2), models.MLP(2, 1, 16, 1, num_classes=2)
     h = gan.train_gan(
         Gc, Dc, labelled, gan.GANConfig(num_steps=5, num_classes=2), device=torch.device("cpu")
     )

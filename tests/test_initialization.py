@@ -11,8 +11,10 @@ from dlbook import initialization as init
 @pytest.mark.parametrize("ours, theirs", [
     ("xavier_uniform", torch.nn.init.xavier_uniform_),
     ("xavier_normal", torch.nn.init.xavier_normal_),
-    ("kaiming_uniform", lambda w, generator=None: torch.nn.init.kaiming_uniform_(w, nonlinearity="relu", generator=generator)),
-    ("kaiming_normal", lambda w, generator=None: torch.nn.init.kaiming_normal_(w, nonlinearity="relu", generator=generator)),
+    ("kaiming_uniform",
+     lambda w, generator=None: torch.nn.init.kaiming_uniform_(w, nonlinearity="relu", generator=generator)),
+    ("kaiming_normal",
+     lambda w, generator=None: torch.nn.init.kaiming_normal_(w, nonlinearity="relu", generator=generator)),
 ])
 @pytest.mark.parametrize("shape", [(30, 50), (8, 3, 5, 5)])
 def test_schemes_draw_what_torch_draws(ours, theirs, shape):

@@ -199,3 +199,15 @@ def test_float32_within_single_precision():
     torch.testing.assert_close(ours.running_mean, ref.running_mean, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(ours.running_var, ref.running_var, rtol=1e-5, atol=1e-6)
     assert ours.running_var.dtype == torch.float32
+
+
+def test_layer_norm_equals_torch():
+    torch.manual_seed(0)
+    x = torch.randn(3, 5, 12) * 4 + 2
+    ln = normalization.LayerNorm(12)
+    with torch.no_grad():
+        ln.weight.normal_()
+        ln.bias.normal_()
+    torch.testing.assert_close(
+        ln(x), F.layer_norm(x, (12,), ln.weight, ln.bias), atol=1e-5, rtol=1e-5
+    )

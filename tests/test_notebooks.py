@@ -10,8 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from notebook_tools import (HTML, NAME, ROOT, chapter_notebooks, executed_notebook, load,
-                            sources, toc_files)
+from notebook_tools import HTML, NAME, ROOT, chapter_notebooks, executed_notebook, load, sources, toc_files
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 WIDGET = "application/vnd.jupyter.widget-view+json"

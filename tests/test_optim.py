@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlbook import optim
+from dlbook import optim, surfaces
 
 RTOL = 1e-6  # relative agreement asked of every parameter after every step (float64)
 
@@ -166,3 +166,87 @@ def test_bad_hyperparameters_raise(make, match):
         make([torch.zeros(2, requires_grad=True)])
     with pytest.raises(ValueError, match="max_norm"):
         optim.clip_grad_norm_([torch.zeros(2, requires_grad=True)], 0.0)
+
+
+# ---------------------------------------------------------------- gradient descent on NumPy parameters
+
+@pytest.fixture
+def xy():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 2, 50)
+    y = 0.7 * x + 0.3 + rng.normal(0, 0.1, 50)
+    return x, y
+
+
+def test_gradient_descent_converges_to_least_squares(xy):
+    x, y = xy
+    A = np.c_[x, np.ones_like(x)]
+    exact = np.linalg.lstsq(A, y, rcond=None)[0]
+    run = optim.gradient_descent(lambda th: surfaces.linear_model_grad(th[0], th[1], x, y),
+                                 [0.0, 0.0], lr=0.2, num_steps=5000, tol=1e-12)
+    np.testing.assert_allclose(run.final, exact, atol=1e-8)
+    assert run.stopped == "small_gradient"
+
+
+def test_gradient_descent_multivariate_least_squares():
+    rng = np.random.default_rng(1)
+    A = np.c_[rng.normal(size=(100, 3)), np.ones(100)]
+    y = A @ np.array([1.0, -2.0, 0.5, 3.0]) + rng.normal(0, 0.05, 100)
+    exact = np.linalg.lstsq(A, y, rcond=None)[0]
+
+    def grad(theta):
+        return 2 / len(y) * A.T @ (A @ theta - y)
+
+    def loss(theta):
+        return np.mean((A @ theta - y) ** 2)
+
+    run = optim.gradient_descent(grad, np.zeros(4), lr=0.1, num_steps=3000, loss_fn=loss)
+    np.testing.assert_allclose(run.final, exact, atol=1e-8)
+    assert run.params.shape == (run.num_steps + 1, 4)
+    assert np.all(np.diff(run.losses) <= 1e-15)  # small enough steps never increase an MSE
+
+
+def test_gradient_descent_records_path_and_detects_divergence():
+    run = optim.gradient_descent(lambda t: 2 * t, 1.0, lr=0.25, num_steps=3)
+    np.testing.assert_allclose(run.params[:, 0], [1.0, 0.5, 0.25, 0.125])
+    assert run.stopped == "max_steps"
+    blowup = optim.gradient_descent(lambda t: 2 * t, 1.0, lr=1.5, num_steps=5000)
+    assert blowup.stopped == "diverged"
+    assert blowup.num_steps < 5000
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"lr": 0.0}, "lr"), ({"num_steps": -1}, "num_steps"), ({"tol": -1.0}, "tol"),
+     ({"num_steps": 2.5}, "num_steps")],
+)
+def test_gradient_descent_rejects_bad_arguments(kwargs, match):
+    args = {"lr": 0.1, "num_steps": 3, **kwargs}
+    with pytest.raises(ValueError, match=match):
+        optim.gradient_descent(lambda t: t, [1.0], **args)
+
+
+def test_gradient_descent_rejects_a_gradient_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="expected"):
+        optim.gradient_descent(lambda t: np.zeros(3), [1.0, 2.0], lr=0.1, num_steps=1)
+
+
+# ---------------------------------------------------------------- gradient descent: stopping rules
+
+def test_gradient_descent_stops_on_small_loss_change():
+    # L(t) = t² with η = 0.25 halves t at every update; the loss falls by 3/4 of its value each
+    # time, so the change drops below 1e-3 after a few updates and the run must stop right there.
+    run = optim.gradient_descent(lambda t: 2 * t, 1.0, lr=0.25, num_steps=100,
+                                 loss_fn=lambda t: float(t[0] ** 2), loss_tol=1e-3)
+    assert run.stopped == "small_loss_change"
+    changes = np.abs(np.diff(run.losses))
+    assert changes[-1] <= 1e-3 and np.all(changes[:-1] > 1e-3)
+    np.testing.assert_allclose(run.params[:, 0], 0.5 ** np.arange(run.num_steps + 1))
+
+
+def test_loss_tol_needs_a_loss_and_must_be_non_negative():
+    with pytest.raises(ValueError, match="needs loss_fn"):
+        optim.gradient_descent(lambda t: t, [1.0], lr=0.1, num_steps=3, loss_tol=1e-3)
+    with pytest.raises(ValueError, match="loss_tol"):
+        optim.gradient_descent(lambda t: t, [1.0], lr=0.1, num_steps=3, loss_tol=-1.0,
+                               loss_fn=lambda t: 0.0)

@@ -64,3 +64,52 @@ def test_attention_map_is_labelled_with_visible_tokens():
     assert fig.axes[-1].get_ylabel() == "attention weight"
     with pytest.raises(ValueError, match=r"\(2, 2\)"):
         plotting.plot_attention(ax, weights, keys=["a", "b"], queries=["q1", "q2"])
+
+
+def test_surface_pairs_draw_a_contour_and_a_3d_view_per_surface():
+    import matplotlib.pyplot as plt
+
+    grids = {"a": grid(), "b": grid()}
+    fig, axes = plotting.plot_surface_pairs(grids, xlabel="w (units)", ylabel="b (units)",
+                                            zlabels={"a": "A (units²)", "b": "B (units²)"})
+    assert axes.shape == (2, 2)
+    assert axes[0, 1].get_xlabel() == "w (units)" and axes[1, 0].name == "3d"
+    assert axes[1, 1].get_zlabel() == "B (units²)"
+    star = axes[0, 0].lines[-1].get_data()  # the lowest grid point: w = 1, b = 0
+    assert (star[0][0], star[1][0]) == (1.0, 0.0)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="zlabels"):
+        plotting.plot_surface_pairs(grids, xlabel="w", ylabel="b", zlabels={"a": "A"})
+
+
+def test_image_grid_layouts_and_scales():
+    import matplotlib.pyplot as plt
+    import torch
+
+    digits = torch.rand(7, 1, 5, 5)
+    fig, axes = plotting.image_grid(digits, ncols=4, titles=[f"y = {k}" for k in range(7)])
+    assert axes.shape == (2, 4) and axes[1, 2].get_title() == "y = 6"
+    assert not axes[1, 3].axison and axes[0, 0].images[0].get_clim() == (0.0, 1.0)
+    plt.close(fig)
+    signed = np.linspace(-2, 1, 25).reshape(1, 5, 5)
+    fig, axes = plotting.image_grid([digits[:1], signed, signed], row_labels=["x", "map", "abs"],
+                                    cmap=["gray_r", "RdBu_r", "magma"], scale=["auto", "symmetric", "abs"])
+    assert axes.shape == (3, 1) and axes[1, 0].get_ylabel() == "map"
+    assert axes[1, 0].images[0].get_clim() == pytest.approx((-2.0, 2.0))
+    assert axes[2, 0].images[0].get_clim() == pytest.approx((0.0, 2.0))
+    plt.close(fig)
+    fig = Figure()
+    panel = fig.subplots(1, 3)
+    _, drawn = plotting.image_grid(np.zeros((3, 4, 4)), axes=panel)
+    assert drawn.shape == (1, 3) and drawn[0, 0].figure is fig
+
+
+def test_image_grid_rejects_bad_input():
+    with pytest.raises(ValueError, match="shape"):
+        plotting.image_grid(np.zeros((2, 2, 4, 4)))
+    with pytest.raises(ValueError, match="as many images"):
+        plotting.image_grid([np.zeros((2, 4, 4)), np.zeros((3, 4, 4))])
+    with pytest.raises(ValueError, match="scale"):
+        plotting.image_grid(np.zeros((2, 4, 4)), scale="log")
+    with pytest.raises(ValueError, match="axes"):
+        plotting.image_grid(np.zeros((3, 4, 4)), axes=Figure().subplots(1, 2))

@@ -64,13 +64,12 @@ def test_bias_unpenalized_makes_predictions_shift_with_the_labels(data):
 
 def test_training_error_never_rises_with_the_degree(data):
     x, y = data
-    errors = [regression.mean_squared_error(y, regression.fit_polynomial(x, y, d).predict(x)) for d in range(1, 6)]
+    errors = [np.mean((y - regression.fit_polynomial(x, y, d).predict(x)) ** 2) for d in range(1, 6)]
     assert all(b <= a + 1e-9 for a, b in zip(errors, errors[1:]))
 
 
 def test_errors_and_bad_input():
     assert regression.mean_absolute_error([1, 2], [2, 4]) == pytest.approx(1.5)
-    assert regression.mean_squared_error([1, 2], [2, 4]) == pytest.approx(2.5)
     with pytest.raises(ValueError, match="degree"):
         regression.polynomial_features([1.0], -1)
     with pytest.raises(ValueError, match=r"\(5, 2\)"):
@@ -79,3 +78,35 @@ def test_errors_and_bad_input():
         regression.fit_ridge(np.ones((5, 2)), np.ones(5), lam=-1)
     with pytest.raises(ValueError, match="one shape"):
         regression.mean_absolute_error([1, 2], [1, 2, 3])
+
+
+@pytest.mark.parametrize("n,d", [(50, 8), (8, 50)])  # the primal and the dual (N × N) system
+def test_fit_ridge_with_several_targets_matches_scikit_learn(n, d):
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(1)
+    Z, T = rng.normal(size=(n, d)), rng.normal(size=(n, 3))
+    theta = regression.fit_ridge(np.c_[np.ones(n), Z], T, lam=0.7 / n)  # scikit-learn sums the squares
+    sk = Ridge(alpha=0.7).fit(Z, T)
+    np.testing.assert_allclose(theta[1:], sk.coef_.T, atol=1e-10, rtol=1e-8)
+    np.testing.assert_allclose(theta[0], sk.intercept_, atol=1e-10, rtol=1e-8)
+
+
+@pytest.mark.parametrize("n,d", [(40, 4), (6, 30)])
+def test_fit_ridge_with_weights_matches_lstsq_and_scikit_learn(n, d):
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(3)
+    Z, t, w = rng.normal(size=(n, d)), rng.normal(size=n), rng.uniform(0.1, 1.0, n)
+    A = np.c_[np.ones(n), Z]
+    if n > d:  # unpenalized: weighted least squares
+        theta = regression.fit_ridge(A, t, 0.0, weights=w)
+        ref = np.linalg.lstsq(A * np.sqrt(w)[:, None], t * np.sqrt(w), rcond=None)[0]
+        np.testing.assert_allclose(theta, ref, atol=1e-10, rtol=1e-10)
+    theta = regression.fit_ridge(A, t, 0.5 / n, weights=w)
+    sk = Ridge(alpha=0.5).fit(Z, t, sample_weight=w)
+    np.testing.assert_allclose(theta[1:], sk.coef_, atol=1e-9, rtol=1e-8)
+    assert theta[0] == pytest.approx(sk.intercept_, abs=1e-9)
+    with pytest.raises(ValueError, match="weights"):
+        regression.fit_ridge(A, t, 0.1, weights=-w)
+

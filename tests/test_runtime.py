@@ -64,3 +64,17 @@ def test_scale_default_and_override(monkeypatch):
     monkeypatch.setenv("DLBOOK_SCALE", "huge")
     with pytest.raises(ValueError, match="huge"):
         runtime.scale()
+
+
+def test_time_call_counts_warmup_and_repeats_and_measures_sleep():
+    import time
+
+    calls = []
+    seconds = runtime.time_call(lambda: (calls.append(1), time.sleep(0.01)), repeats=3, warmup=2)
+    assert len(calls) == 5
+    assert 0.009 <= seconds < 1.0  # at least the sleep; loose above, the machine may be busy
+    assert runtime.time_call(lambda: None, repeats=5, warmup=0, reduce="median") >= 0.0
+    with pytest.raises(ValueError, match="repeats"):
+        runtime.time_call(lambda: None, repeats=0)
+    with pytest.raises(ValueError, match="reduce"):
+        runtime.time_call(lambda: None, reduce="mean")

@@ -10,8 +10,9 @@ LR = torch.optim.lr_scheduler
 T = np.arange(120)
 
 
-def torch_lrs(make_scheduler, num_steps=len(T), lr0=0.5):
-    """The learning rate PyTorch's scheduler gives each of num_steps updates."""
+def torch_lrs(make_scheduler, num_steps=None, lr0=0.5):
+    """The learning rate PyTorch's scheduler gives each of num_steps updates (default: len(T))."""
+    num_steps = len(T) if num_steps is None else num_steps
     p = torch.zeros(1, requires_grad=True)
     opt = torch.optim.SGD([p], lr=lr0)
     sched = make_scheduler(opt)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlbook import surfaces
+from dlbook import optim, surfaces
 
 
 @pytest.fixture
@@ -40,54 +40,6 @@ def test_hand_gradient_matches_autograd(xy, loss):
     np.testing.assert_allclose(surfaces.linear_model_grad(0.2, -0.1, x, y, loss), expected, rtol=1e-12)
 
 
-def test_gradient_descent_converges_to_least_squares(xy):
-    x, y = xy
-    A = np.c_[x, np.ones_like(x)]
-    exact = np.linalg.lstsq(A, y, rcond=None)[0]
-    run = surfaces.gradient_descent(lambda th: surfaces.linear_model_grad(th[0], th[1], x, y),
-                                    [0.0, 0.0], lr=0.2, num_steps=5000, tol=1e-12)
-    np.testing.assert_allclose(run.final, exact, atol=1e-8)
-    assert run.stopped == "small_gradient"
-
-
-def test_gradient_descent_multivariate_least_squares():
-    rng = np.random.default_rng(1)
-    A = np.c_[rng.normal(size=(100, 3)), np.ones(100)]
-    y = A @ np.array([1.0, -2.0, 0.5, 3.0]) + rng.normal(0, 0.05, 100)
-    exact = np.linalg.lstsq(A, y, rcond=None)[0]
-
-    def grad(theta):
-        return 2 / len(y) * A.T @ (A @ theta - y)
-
-    def loss(theta):
-        return np.mean((A @ theta - y) ** 2)
-
-    run = surfaces.gradient_descent(grad, np.zeros(4), lr=0.1, num_steps=3000, loss_fn=loss)
-    np.testing.assert_allclose(run.final, exact, atol=1e-8)
-    assert run.params.shape == (run.num_steps + 1, 4)
-    assert np.all(np.diff(run.losses) <= 1e-15)  # small enough steps never increase an MSE
-
-
-def test_gradient_descent_records_path_and_detects_divergence():
-    run = surfaces.gradient_descent(lambda t: 2 * t, 1.0, lr=0.25, num_steps=3)
-    np.testing.assert_allclose(run.params[:, 0], [1.0, 0.5, 0.25, 0.125])
-    assert run.stopped == "max_steps"
-    blowup = surfaces.gradient_descent(lambda t: 2 * t, 1.0, lr=1.5, num_steps=5000)
-    assert blowup.stopped == "diverged"
-    assert blowup.num_steps < 5000
-
-
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [({"lr": 0.0}, "lr"), ({"num_steps": -1}, "num_steps"), ({"tol": -1.0}, "tol"),
-     ({"num_steps": 2.5}, "num_steps")],
-)
-def test_gradient_descent_rejects_bad_arguments(kwargs, match):
-    args = {"lr": 0.1, "num_steps": 3, **kwargs}
-    with pytest.raises(ValueError, match=match):
-        surfaces.gradient_descent(lambda t: t, [1.0], **args)
-
-
 def test_bad_shapes_raise_value_errors():
     with pytest.raises(ValueError, match="same length"):
         surfaces.linear_model_loss(1.0, 0.0, np.zeros(3), np.zeros(4))
@@ -97,29 +49,6 @@ def test_bad_shapes_raise_value_errors():
         surfaces.loss_surface(lambda W, B: W, [1.0], [1.0, 2.0])
     with pytest.raises(ValueError, match="grid's"):
         surfaces.loss_surface(lambda W, B: W.ravel(), [1.0, 2.0], [1.0, 2.0])
-    with pytest.raises(ValueError, match="expected"):
-        surfaces.gradient_descent(lambda t: np.zeros(3), [1.0, 2.0], lr=0.1, num_steps=1)
-
-
-# ---------------------------------------------------------------- chapter 2: stopping rules
-
-def test_gradient_descent_stops_on_small_loss_change():
-    # L(t) = t² with η = 0.25 halves t at every update; the loss falls by 3/4 of its value each
-    # time, so the change drops below 1e-3 after a few updates and the run must stop right there.
-    run = surfaces.gradient_descent(lambda t: 2 * t, 1.0, lr=0.25, num_steps=100,
-                                    loss_fn=lambda t: float(t[0] ** 2), loss_tol=1e-3)
-    assert run.stopped == "small_loss_change"
-    changes = np.abs(np.diff(run.losses))
-    assert changes[-1] <= 1e-3 and np.all(changes[:-1] > 1e-3)
-    np.testing.assert_allclose(run.params[:, 0], 0.5 ** np.arange(run.num_steps + 1))
-
-
-def test_loss_tol_needs_a_loss_and_must_be_non_negative():
-    with pytest.raises(ValueError, match="needs loss_fn"):
-        surfaces.gradient_descent(lambda t: t, [1.0], lr=0.1, num_steps=3, loss_tol=1e-3)
-    with pytest.raises(ValueError, match="loss_tol"):
-        surfaces.gradient_descent(lambda t: t, [1.0], lr=0.1, num_steps=3, loss_tol=-1.0,
-                                  loss_fn=lambda t: 0.0)
 
 
 # ---------------------------------------------------------------- chapter 3: the Hessian
@@ -151,8 +80,8 @@ def test_linear_model_hessian_sets_the_learning_rate_threshold():
     def grad(th):
         return surfaces.linear_model_grad(th[0], th[1], x, y)
 
-    ok = surfaces.gradient_descent(grad, [0.0, 0.0], lr=0.98 * 2 / lam_max, num_steps=5000)
-    bad = surfaces.gradient_descent(grad, [0.0, 0.0], lr=1.02 * 2 / lam_max, num_steps=5000)
+    ok = optim.gradient_descent(grad, [0.0, 0.0], lr=0.98 * 2 / lam_max, num_steps=5000)
+    bad = optim.gradient_descent(grad, [0.0, 0.0], lr=1.02 * 2 / lam_max, num_steps=5000)
     exact = np.linalg.lstsq(np.c_[x, np.ones_like(x)], y, rcond=None)[0]
     np.testing.assert_allclose(ok.final, exact, atol=1e-6)
     assert bad.stopped == "diverged" or np.linalg.norm(bad.final - exact) > 1e3

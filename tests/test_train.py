@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from dlbook import models, train
+from dlbook import train
 
 
 def blobs(n=400, seed=0):
@@ -56,15 +56,6 @@ def test_load_or_train_saves_then_loads(tmp_path, monkeypatch):
     assert len(list((tmp_path / "checkpoints").glob("toy-*.pt"))) == 2
     with pytest.raises(ValueError, match="name"):
         train.load_or_train("../evil", build, fit, {})
-
-
-def test_digit_cnn_shapes_and_arguments():
-    net = models.digit_cnn(channels=(4, 8), hidden=16)
-    assert net(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
-    with pytest.raises(ValueError, match="dropout"):
-        models.digit_cnn(dropout=1.0)
-    with pytest.raises(ValueError, match="positive"):
-        models.digit_cnn(channels=(0, 8))
 
 
 # --------------------------------------------------------------------------- the engine
@@ -191,7 +182,7 @@ def test_fit_equals_a_hand_written_loop_and_records_metrics():
     assert hist.val_mse[-1] < hist.val_mse[0] and hist.seconds > 0
     assert calls == [1, 2, 3, 4] and not net.training
     with pytest.raises(AttributeError, match="no metric"):
-        hist.val_accuracy
+        _ = hist.val_accuracy
     with pytest.raises(KeyError, match="recorded"):
         hist["val_accuracy"]
 

@@ -2,7 +2,8 @@
 
 A neuron computes a weighted sum z of its inputs and passes it through an *activation
 function* (激活函数) a = g(z). Without g, stacked layers collapse into one linear map; with
-it, a network can bend. Backpropagation (chapter 5) needs g'(z) as well, so every function
+it, a network can bend. Backpropagation (:doc:`/notebooks/05_backpropagation`) needs g'(z) as well,
+so every function
 here comes with its derivative, written as a formula rather than obtained by autograd. The
 tests compare both with :mod:`torch.nn.functional` and with autograd.
 
@@ -27,7 +28,7 @@ section 4.1); Goodfellow et al. (2016), section 6.3 (hidden units); Nair and Hin
 for ReLU, Maas et al. (2013) for leaky ReLU, Clevert et al. (2016) for ELU, Hendrycks and
 Gimpel (2016) for GELU, Ramachandran et al. (2017) for swish.
 
-Introduced in chapter 4 (Piecewise linear curves, sigmoid and ReLU).
+Introduced in :doc:`/notebooks/04_sigmoid_relu`.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def _tensor(z) -> torch.Tensor:
 
 def sigmoid(z) -> torch.Tensor:
     """The logistic sigmoid 1 / (1 + e^{-z}), elementwise, any shape; written to avoid
-    overflow: for z < 0 it uses e^{z} / (1 + e^{z}). Introduced in chapter 4."""
+    overflow: for z < 0 it uses e^{z} / (1 + e^{z}). Introduced in
+    :doc:`/notebooks/04_sigmoid_relu`."""
     z = _tensor(z)
     e = torch.exp(-z.abs())  # in (0, 1], never overflows
     return torch.where(z >= 0, 1 / (1 + e), e / (1 + e))
@@ -59,40 +61,42 @@ def sigmoid(z) -> torch.Tensor:
 
 def tanh(z) -> torch.Tensor:
     """The hyperbolic tangent, written through the sigmoid: tanh(z) = 2 sigmoid(2z) - 1.
-    Introduced in chapter 4."""
+    Introduced in :doc:`/notebooks/04_sigmoid_relu`."""
     return 2 * sigmoid(2 * _tensor(z)) - 1
 
 
 def relu(z) -> torch.Tensor:
-    """The rectified linear unit max(0, z), elementwise. Introduced in chapter 4."""
+    """The rectified linear unit max(0, z), elementwise. Introduced in
+    :doc:`/notebooks/04_sigmoid_relu`."""
     z = _tensor(z)
-    return torch.where(z > 0, z, torch.zeros_like(z))
+    return z.clamp(min=0)  # NaN stays NaN (a comparison would turn it into 0)
 
 
 def leaky_relu(z, alpha: float = 0.01) -> torch.Tensor:
     """max(0, z) + alpha min(0, z): a ReLU with slope ``alpha`` for negative z (the notes'
-    "modulated ReLU"; with a learned alpha it is the PReLU). Introduced in chapter 4."""
+    "modulated ReLU"; with a learned alpha it is the PReLU). Introduced in
+    :doc:`/notebooks/04_sigmoid_relu`."""
     z = _tensor(z)
     return torch.where(z > 0, z, alpha * z)
 
 
 def elu(z, alpha: float = 1.0) -> torch.Tensor:
     """The exponential linear unit: z for z > 0, alpha (e^z - 1) otherwise. Introduced in
-    chapter 4."""
+    :doc:`/notebooks/04_sigmoid_relu`."""
     z = _tensor(z)
     return torch.where(z > 0, z, alpha * torch.expm1(torch.clamp(z, max=0)))
 
 
 def softplus(z) -> torch.Tensor:
-    """log(1 + e^z), a smooth ReLU, computed stably as max(z, 0) + log(1 + e^{-|z|}).
-    Its derivative is the sigmoid. Introduced in chapter 4."""
+    """log(1 + e^z), a smooth ReLU, computed stably as max(z, 0) + log(1 + e^{-``|z|``}).
+    Its derivative is the sigmoid. Introduced in :doc:`/notebooks/04_sigmoid_relu`."""
     z = _tensor(z)
     return torch.clamp(z, min=0) + torch.log1p(torch.exp(-z.abs()))
 
 
 def silu(z) -> torch.Tensor:
     """The sigmoid-weighted linear unit z sigmoid(z), also called swish. Introduced in
-    chapter 4."""
+    :doc:`/notebooks/04_sigmoid_relu`."""
     z = _tensor(z)
     return z * sigmoid(z)
 
@@ -103,7 +107,8 @@ def _normal_cdf(z: torch.Tensor) -> torch.Tensor:
 
 def gelu(z) -> torch.Tensor:
     """The Gaussian error linear unit z Phi(z), with Phi the standard normal distribution
-    function (the exact form, not the tanh approximation). Introduced in chapter 4."""
+    function (the exact form, not the tanh approximation). Introduced in
+    :doc:`/notebooks/04_sigmoid_relu`."""
     z = _tensor(z)
     return z * _normal_cdf(z)
 
@@ -190,7 +195,7 @@ def get_activation(name: str) -> Activation:
     Raises:
         ValueError: for an unknown name (the message lists the known ones).
 
-    Introduced in chapter 4.
+    Introduced in :doc:`/notebooks/04_sigmoid_relu`.
     """
     try:
         return ACTIVATIONS[name]

@@ -1,7 +1,7 @@
 """Adversarial attacks on image classifiers, and adversarial training as a defence.
 
 An attack looks for an image x close to a benign image x⁰, within an L∞ budget
-max_i |x_i − x⁰_i| ≤ ε and inside the valid pixel range [0, 1], that the classifier gets wrong:
+max_i ``|x_i − x⁰_i|`` ≤ ε and inside the valid pixel range [0, 1], that the classifier gets wrong:
 
 * :func:`fgsm`, the fast gradient sign method: one step of size ε along the sign of the
   gradient of the loss (Goodfellow, Shlens and Szegedy, 2015);
@@ -14,7 +14,7 @@ attacker computes them on a proxy network instead and hopes that the adversarial
 2017). :func:`attack_success_rate` scores an attack. :func:`adversarial_batch`, :func:`adversarial_training_step` and
 :func:`train_adversarially` retrain a network on its own adversarial images.
 
-Introduced in chapter 21 (Adversarial attacks).
+Introduced in :doc:`/notebooks/21_adversarial_attacks`.
 """
 
 from __future__ import annotations
@@ -25,18 +25,27 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_count, require_finite, require_labels, require_module_dtype, require_real
 from .train import History, TrainConfig, train_classifier
 
 __all__ = ["fgsm", "pgd", "linf_distance", "attack_success_rate", "ensemble", "Ensemble",
            "adversarial_batch", "adversarial_training_step", "train_adversarially"]
 
 
-def _check(X: torch.Tensor, y: torch.Tensor, eps: float) -> None:
+def _check(X: torch.Tensor, y: torch.Tensor, eps: float, net: nn.Module | None = None) -> None:
     if not isinstance(X, torch.Tensor) or X.ndim < 2 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(f"expected X of shape (N, ...) and y of shape (N,), got "
                          f"{tuple(getattr(X, 'shape', ()))} and {tuple(getattr(y, 'shape', ()))}")
-    if not 0 <= eps <= 1:
-        raise ValueError(f"eps must be in [0, 1] (pixels are in [0, 1]), got {eps}")
+    require_real(eps, "eps", low=0, high=1)
+    require_labels(y)
+    if not X.is_floating_point():
+        raise ValueError(f"X must be floating-point images in [0, 1], got dtype {X.dtype}")
+    if net is not None:
+        require_module_dtype(net, X)
+    require_finite(X, "X")
+    if X.numel() and (X.min() < 0 or X.max() > 1):
+        raise ValueError(f"X must be images with values in [0, 1], got values from "
+                         f"{X.min().item():.4g} to {X.max().item():.4g}")
 
 
 def _loss_gradient(net: nn.Module, X: torch.Tensor, y: torch.Tensor,
@@ -67,14 +76,16 @@ def fgsm(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float, targeted:
         loss_fn: ``loss_fn(logits, y, reduction="sum")``; cross-entropy by default.
 
     Returns:
-        Adversarial images, same shape as X, with max |x − x⁰| ≤ ε and values in [0, 1].
+        Adversarial images, same shape as X, with max ``|x − x⁰|`` ≤ ε and values in [0, 1].
 
     Raises:
-        ValueError: for mismatched shapes or ε outside [0, 1].
+        ValueError: for mismatched shapes, ε outside [0, 1], X outside [0, 1] or not finite,
+            or labels that are not integer class indices.
 
-    Source: Goodfellow, Shlens and Szegedy (2015). Introduced in chapter 21.
+    Source: Goodfellow, Shlens and Szegedy (2015). Introduced in
+    :doc:`/notebooks/21_adversarial_attacks`.
     """
-    _check(X, y, eps)
+    _check(X, y, eps, net)
     direction = -1.0 if targeted else 1.0
     grad = _loss_gradient(net, X, y, loss_fn)
     return (X + direction * eps * grad.sign()).clamp(0, 1).detach()
@@ -99,14 +110,14 @@ def pgd(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float, alpha: flo
         Adversarial images, same shape as X, inside the budget and in [0, 1].
 
     Raises:
-        ValueError: for mismatched shapes, ε outside [0, 1] or num_steps < 1.
+        ValueError: as :func:`fgsm`, and for num_steps < 1 or a step α that is not positive.
 
-    Source: Kurakin, Goodfellow and Bengio (2017); Madry et al. (2018). Introduced in chapter 21.
+    Source: Kurakin, Goodfellow and Bengio (2017); Madry et al. (2018). Introduced in
+    :doc:`/notebooks/21_adversarial_attacks`.
     """
-    _check(X, y, eps)
-    if num_steps < 1:
-        raise ValueError(f"num_steps must be ≥ 1, got {num_steps}")
-    alpha = 2.5 * eps / num_steps if alpha is None else alpha
+    _check(X, y, eps, net)
+    num_steps = require_count(num_steps, "num_steps")
+    alpha = 2.5 * eps / num_steps if alpha is None else require_real(alpha, "alpha", low=0, strict_low=True)
     direction = -1.0 if targeted else 1.0
     lower, upper = (X - eps).clamp(min=0), (X + eps).clamp(max=1)  # the allowed box
     X_adv = X.detach().clone()
@@ -120,9 +131,9 @@ def pgd(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float, alpha: flo
 
 
 def linf_distance(X: torch.Tensor, X_adv: torch.Tensor) -> torch.Tensor:
-    """max_i |x_i − x⁰_i| per image: shape (N,). Raises ValueError for different shapes.
+    """max_i ``|x_i − x⁰_i|`` per image: shape (N,). Raises ValueError for different shapes.
 
-    Introduced in chapter 21.
+    Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
     if X.shape != X_adv.shape:
         raise ValueError(f"shapes differ: {tuple(X.shape)} and {tuple(X_adv.shape)}")
@@ -144,11 +155,14 @@ def attack_success_rate(net: nn.Module, X: torch.Tensor, X_adv: torch.Tensor, y:
     Raises:
         ValueError: for mismatched shapes.
 
-    Introduced in chapter 21.
+    Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
     if X.shape != X_adv.shape or len(y) != len(X) or (target is not None and target.shape != y.shape):
         raise ValueError(f"expected X and X_adv of one shape and labels of length N, got "
                          f"{tuple(X.shape)}, {tuple(X_adv.shape)}, {tuple(y.shape)}")
+    for name, value in (("X", X), ("X_adv", X_adv)):
+        require_module_dtype(net, value, name)
+        require_finite(value, name)
     device = next(net.parameters()).device
     was_training = net.training
     net.eval()
@@ -186,7 +200,7 @@ def ensemble(models: list[nn.Module]) -> Ensemble:
     Raises:
         ValueError: for an empty list.
 
-    Source: Liu, Chen, Liu and Song (2017). Introduced in chapter 21.
+    Source: Liu, Chen, Liu and Song (2017). Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
     return Ensemble(models)
 
@@ -214,9 +228,9 @@ def adversarial_batch(net: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: flo
     Raises:
         ValueError: for mismatched shapes, ε outside [0, 1] or a fraction outside [0, 1].
 
-    Introduced in chapter 21.
+    Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
-    _check(X, y, eps)
+    _check(X, y, eps, net)
     if not 0 <= adv_fraction <= 1:
         raise ValueError(f"adv_fraction must be in [0, 1], got {adv_fraction}")
     num_adv = round(adv_fraction * len(X))
@@ -244,7 +258,7 @@ def adversarial_training_step(net: nn.Module, optimizer: torch.optim.Optimizer, 
         ValueError: as :func:`adversarial_batch`.
 
     Source: the adversarial training of Goodfellow et al. (2015) and Madry et al. (2018).
-    Introduced in chapter 21.
+    Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
     X_mixed = adversarial_batch(net, X, y, eps, adv_fraction, alpha, generator)
     net.train()
@@ -271,9 +285,9 @@ def train_adversarially(net: nn.Module, X: torch.Tensor, y: torch.Tensor, config
     Raises:
         ValueError: as :func:`adversarial_batch` and ``train_classifier``.
 
-    Introduced in chapter 21.
+    Introduced in :doc:`/notebooks/21_adversarial_attacks`.
     """
-    _check(X, y, eps)
+    _check(X, y, eps, net)
     if not 0 <= adv_fraction <= 1:
         raise ValueError(f"adv_fraction must be in [0, 1], got {adv_fraction}")
     generator = torch.Generator().manual_seed(config.seed + 1)  # random starts of the attacks

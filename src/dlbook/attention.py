@@ -31,7 +31,7 @@ there means *ignore*; pass ``~mask``.)
 Sources: Hung-yi Lee, Machine Learning 2021, "Self-attention" lectures; Vaswani et al. (2017),
 "Attention is all you need"; Bahdanau et al. (2015) for additive attention.
 
-Introduced in chapter 13 (Self-attention).
+Introduced in :doc:`/notebooks/13_self_attention`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ import math
 
 import torch
 from torch import nn
+
+from .checks import require_float, require_real
 
 __all__ = [
     "scaled_dot_product_attention",
@@ -54,6 +56,7 @@ __all__ = [
 
 
 def _check_qkv(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> None:
+    require_float(query=query, key=key, value=value)
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ValueError(
             "query, key and value need at least 2 dimensions (..., L, d), got shapes "
@@ -69,6 +72,13 @@ def _check_qkv(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> N
             f"key and value must have the same number of positions, got {tuple(key.shape)} "
             f"and {tuple(value.shape)}"
         )
+    try:
+        torch.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except RuntimeError:
+        raise ValueError(
+            "the leading (batch) dimensions of query, key and value must broadcast, got shapes "
+            f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}"
+        ) from None
 
 
 def scaled_dot_product_attention(
@@ -96,19 +106,29 @@ def scaled_dot_product_attention(
         shape (..., L_q, L_k), each row summing to 1 (or 0 for a fully masked row).
 
     Raises:
-        ValueError: if the shapes do not fit together or the mask is not boolean.
+        ValueError: if the shapes do not fit together (the mask included), the mask is not
+            boolean, or the scale is negative or not finite.
 
     Source: Vaswani et al. (2017), eq. (1). Equal to
     :func:`torch.nn.functional.scaled_dot_product_attention` (which returns only the output).
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     _check_qkv(query, key, value)
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1])
+    scale = require_real(scale, "scale", low=0)
     scores = query @ key.transpose(-2, -1) * scale  # (..., L_q, L_k)
     if mask is not None:
-        if mask.dtype != torch.bool:
-            raise ValueError(f"mask must be boolean (True = may attend), got dtype {mask.dtype}")
+        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+            raise ValueError(f"mask must be boolean (True = may attend), got "
+                             f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        try:
+            fits = torch.broadcast_shapes(mask.shape, scores.shape) == scores.shape
+        except RuntimeError:
+            fits = False
+        if not fits:
+            raise ValueError(f"mask must broadcast to the scores' shape (..., L_q, L_k) = "
+                             f"{tuple(scores.shape)}, got {tuple(mask.shape)}")
         scores = scores.masked_fill(~mask, float("-inf"))
     weights = torch.softmax(scores, dim=-1)  # (..., L_q, L_k)
     if mask is not None:
@@ -139,12 +159,13 @@ def additive_attention_scores(
         ValueError: if the shapes do not fit together.
 
     Source: Bahdanau, Cho and Bengio (2015); the "additive" module of the course.
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     if query.ndim < 2 or key.ndim < 2:
         raise ValueError(
             f"query and key need shape (..., L, d), got {tuple(query.shape)}, {tuple(key.shape)}"
         )
+    require_float(query=query, key=key, W_q=W_q, W_k=W_k, w=w)
     if (
         W_q.ndim != 2
         or W_k.ndim != 2
@@ -186,7 +207,7 @@ class MultiHeadAttention(nn.Module):
 
     Source: Vaswani et al. (2017), section 3.2.2. Equal to :class:`torch.nn.MultiheadAttention`
     (``batch_first=True``) once :meth:`copy_from_torch` has copied its weights.
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
 
     def __init__(self, d_model: int, num_heads: int, bias: bool = True, dropout: float = 0.0):
@@ -247,9 +268,11 @@ class MultiHeadAttention(nn.Module):
         B, L_q, L_k = query.shape[0], query.shape[1], key.shape[1]
         full = None
         if mask is not None:
-            if mask.shape[-2:] != (L_q, L_k):
+            if mask.ndim not in (2, 3) or mask.shape[-2:] != (L_q, L_k) or (
+                    mask.ndim == 3 and mask.shape[0] not in (1, B)):
                 raise ValueError(
-                    f"mask must be (L_q, L_k) = ({L_q}, {L_k}) or batched, got {tuple(mask.shape)}"
+                    f"mask must be (L_q, L_k) = ({L_q}, {L_k}) or (B, L_q, L_k) with B = {B}, "
+                    f"got {tuple(mask.shape)}"
                 )
             full = mask if mask.ndim == 2 else mask[:, None]  # (L_q, L_k) or (B, 1, L_q, L_k)
         if key_mask is not None:
@@ -320,7 +343,8 @@ def padding_mask(lengths, max_len: int | None = None) -> torch.Tensor:
     Raises:
         ValueError: for negative lengths or a length above ``max_len``.
 
-    Source: the "padding mask" of the transformer (Vaswani et al., 2017). Introduced in chapter 13.
+    Source: the "padding mask" of the transformer (Vaswani et al., 2017). Introduced in
+    :doc:`/notebooks/13_self_attention`.
     """
     lengths = torch.as_tensor(lengths)
     if lengths.ndim != 1 or (lengths < 0).any():
@@ -341,7 +365,7 @@ def causal_mask(length: int, device=None) -> torch.Tensor:
         ValueError: if length < 1.
 
     Source: masked self-attention of the transformer decoder (Vaswani et al., 2017).
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     if length < 1:
         raise ValueError(f"length must be at least 1, got {length}")
@@ -349,7 +373,7 @@ def causal_mask(length: int, device=None) -> torch.Tensor:
 
 
 def local_mask(length: int, window: int, device=None) -> torch.Tensor:
-    """Truncated (local) self-attention: position i may attend to j with |i - j| <= window.
+    """Truncated (local) self-attention: position i may attend to j with ``|i - j|`` <= window.
 
     Restricting attention to a band makes each output depend on a window of 2 * window + 1
     inputs, like the receptive field of a convolution (used for long inputs such as speech).
@@ -360,7 +384,7 @@ def local_mask(length: int, window: int, device=None) -> torch.Tensor:
     Raises:
         ValueError: if length < 1 or window < 0.
 
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     if length < 1 or window < 0:
         raise ValueError(f"need length >= 1 and window >= 0, got length={length}, window={window}")
@@ -388,7 +412,7 @@ def sinusoidal_positional_encoding(
     Raises:
         ValueError: for L < 1 or an odd or too small d_model.
 
-    Source: Vaswani et al. (2017), section 3.5. Introduced in chapter 13.
+    Source: Vaswani et al. (2017), section 3.5. Introduced in :doc:`/notebooks/13_self_attention`.
     """
     if num_positions < 1 or d_model < 2 or d_model % 2:
         raise ValueError(
@@ -426,7 +450,8 @@ def layer_costs(seq_len: int, d_model: int, kernel_size: int = 3) -> dict[str, d
     Raises:
         ValueError: for sizes out of range.
 
-    Source: Vaswani et al. (2017), Table 1, with exact counts. Introduced in chapter 13.
+    Source: Vaswani et al. (2017), Table 1, with exact counts. Introduced in
+    :doc:`/notebooks/13_self_attention`.
     """
     n, d, k = int(seq_len), int(d_model), int(kernel_size)
     if n < 1 or d < 1 or k < 2:

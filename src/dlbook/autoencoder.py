@@ -12,7 +12,7 @@ a reconstruction x̂ = g(h). Training minimizes the reconstruction error L(x, g(
 * :func:`train_autoencoder` (plain or de-noising, with :func:`add_noise`) and
   :func:`reconstruction_error`, the anomaly score of the anomaly-detection section.
 
-Introduced in chapter 19 (Auto-encoders and anomaly detection).
+Introduced in :doc:`/notebooks/19_autoencoders`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_finite, require_float
 from .runtime import device as default_device
 from .train import History, fit, minibatches
 
@@ -73,11 +74,13 @@ def pca_fit(X: torch.Tensor, k: int) -> PCA:
     Raises:
         ValueError: if X is not (N, D) with N ≥ 2, or k is out of range.
 
-    Source: Pearson (1901); Goodfellow et al. (2016), section 2.12. Introduced in chapter 19.
+    Source: Pearson (1901); Goodfellow et al. (2016), section 2.12. Introduced in
+    :doc:`/notebooks/19_autoencoders`.
     """
     X = X.flatten(1) if X.ndim > 2 else X
     if X.ndim != 2 or X.shape[0] < 2:
         raise ValueError(f"X must have shape (N, D) with N >= 2, got {tuple(X.shape)}")
+    require_finite(X, "X")
     if not 1 <= k <= min(X.shape):
         raise ValueError(
             f"k must be in [1, {min(X.shape)}] for X of shape {tuple(X.shape)}, got {k}"
@@ -117,7 +120,7 @@ def binarize_straight_through(logits: torch.Tensor) -> torch.Tensor:
         The same shape, values exactly 0 or 1.
 
     Source: Bengio et al. (2013), Estimating or propagating gradients through stochastic
-    neurons. Introduced in chapter 19.
+    neurons. Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     soft = torch.sigmoid(logits)
     hard = (soft > 0.5).to(soft.dtype)
@@ -127,7 +130,7 @@ def binarize_straight_through(logits: torch.Tensor) -> torch.Tensor:
 def vector_quantize(z: torch.Tensor, codebook: torch.Tensor, beta: float = 0.25):
     """Replace each vector by its nearest codebook entry (the VQ-VAE bottleneck).
 
-    Distances come from |z - e|² = |z|² - 2 z·e + |e|², one matrix product for all pairs.
+    Distances come from ``|z - e|² = |z|² - 2 z·e + |e|²``, one matrix product for all pairs.
 
     Args:
         z: encoder outputs, shape (N, d).
@@ -137,15 +140,16 @@ def vector_quantize(z: torch.Tensor, codebook: torch.Tensor, beta: float = 0.25)
     Returns:
         ``(z_q, indices, loss)``: ``z_q`` (N, d) equals the chosen entries in the forward pass
         and passes gradients straight through to z in the backward pass; ``indices`` (N,)
-        int64; ``loss`` = |sg[z] - e|² + beta |z - sg[e]|² (mean over entries), which moves the
+        int64; ``loss`` = ``|sg[z] - e|² + beta |z - sg[e]|²`` (mean over entries), which moves the
         codebook towards the codes and keeps the encoder near its chosen entries.
 
     Raises:
         ValueError: if z and codebook disagree in d or are not 2-D.
 
-    Source: van den Oord et al. (2017), equation 3. Introduced in chapter 19.
+    Source: van den Oord et al. (2017), equation 3. Introduced in :doc:`/notebooks/19_autoencoders`.
     """
-    if z.ndim != 2 or codebook.ndim != 2 or z.shape[1] != codebook.shape[1]:
+    require_float(z=z, codebook=codebook)
+    if z.ndim != 2 or codebook.ndim != 2 or z.shape[1] != codebook.shape[1] or len(codebook) == 0:
         raise ValueError(
             f"need z (N, d) and codebook (K, d), got {tuple(z.shape)} and {tuple(codebook.shape)}"
         )
@@ -162,8 +166,8 @@ def vector_quantize(z: torch.Tensor, codebook: torch.Tensor, beta: float = 0.25)
 class AutoEncoder(nn.Module):
     """An MLP encoder, a bottleneck of ``code_dim`` numbers, and an MLP decoder.
 
-    Shapes for a batch of B images of ``in_shape`` (e.g. (1, 28, 28)): x (B, *in_shape) ->
-    encoder -> code h (B, code_dim) -> decoder -> x̂ (B, *in_shape), pixels in [0, 1] by a
+    Shapes for a batch of B images of ``in_shape`` (e.g. (1, 28, 28)): x ``(B, *in_shape)`` ->
+    encoder -> code h (B, code_dim) -> decoder -> x̂ ``(B, *in_shape)``, pixels in [0, 1] by a
     final sigmoid.
 
     Args:
@@ -177,7 +181,7 @@ class AutoEncoder(nn.Module):
     Raises:
         ValueError: for non-positive sizes or an unknown code type.
 
-    Introduced in chapter 19.
+    Introduced in :doc:`/notebooks/19_autoencoders`.
     """
 
     def __init__(
@@ -233,7 +237,7 @@ class AutoEncoder(nn.Module):
         return vector_quantize(self.encoder(x), self.codebook)[1]
 
     def decode(self, h: torch.Tensor) -> torch.Tensor:
-        """Reconstruction (B, *in_shape) from codes (B, code_dim)."""
+        """Reconstruction ``(B, *in_shape)`` from codes (B, code_dim)."""
         return self.decoder(h)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -275,7 +279,7 @@ def add_noise(
     Raises:
         ValueError: for an unknown kind or a level out of range.
 
-    Introduced in chapter 19.
+    Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     if kind == "gaussian" and level >= 0:
         noise = torch.randn(X.shape, generator=generator).to(X.device)
@@ -309,7 +313,7 @@ def train_autoencoder(
 
     Args:
         net: an :class:`AutoEncoder`.
-        X: training images (N, *in_shape), float in [0, 1]. No labels are used.
+        X: training images ``(N, *in_shape)``, float in [0, 1]. No labels are used.
         config: an :class:`AEConfig`.
         device: where to train (the book's device by default).
         desc: label of the progress bar.
@@ -322,7 +326,7 @@ def train_autoencoder(
         ValueError: if X's shape does not match the network's input shape.
 
     Source: Goodfellow et al. (2016), chapter 14; de-noising: Vincent et al. (2008).
-    Introduced in chapter 19.
+    Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     config = config or AEConfig()
     if tuple(X.shape[1:]) != net.in_shape:
@@ -378,7 +382,7 @@ def reconstruction_error(
     Works for any module mapping X to a tensor of X's shape (an auto-encoder, or a PCA
     wrapped in a function-like module).
 
-    Introduced in chapter 19.
+    Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     device = next(net.parameters()).device
     was_training = net.training

@@ -27,7 +27,7 @@ Activations and their derivatives come from :mod:`dlbook.activations`.
 Source: the notes' backpropagation section (Lee, ML 2021: chain rule, forward pass, backward
 pass); Rumelhart, Hinton and Williams (1986); Goodfellow et al. (2016), section 6.5.
 
-Introduced in chapter 5 (Neural networks and backpropagation).
+Introduced in :doc:`/notebooks/05_backpropagation`.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def mlp_forward(X: torch.Tensor, weights: Sequence[torch.Tensor], biases: Sequen
     Raises:
         ValueError: if X is not 2-D, the shapes do not chain, or an activation is unknown.
 
-    Introduced in chapter 5.
+    Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     if X.ndim != 2:
         raise ValueError(f"X must have shape (N, d_0), got {tuple(X.shape)}")
@@ -137,7 +137,7 @@ def mlp_backward(cache: ForwardCache, grad_output: torch.Tensor) -> Gradients:
     Raises:
         ValueError: if grad_output's shape differs from the output's.
 
-    Introduced in chapter 5.
+    Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     z_out = cache.pre_activations[-1]
     if grad_output.shape != z_out.shape:
@@ -172,7 +172,7 @@ def mse_loss_grad(y_hat: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, t
     Raises:
         ValueError: if the shapes differ.
 
-    Introduced in chapter 5.
+    Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     if y_hat.shape != y.shape:
         raise ValueError(f"y_hat and y must have one shape, got {tuple(y_hat.shape)} and {tuple(y.shape)}")
@@ -196,7 +196,7 @@ def cross_entropy_loss_grad(logits: torch.Tensor, y: torch.Tensor) -> tuple[torc
     Raises:
         ValueError: for shapes other than (N, K) and (N,), or a class index out of range.
 
-    Introduced in chapter 5.
+    Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     if logits.ndim != 2 or y.shape != (logits.shape[0],):
         raise ValueError(f"expected logits (N, K) and y (N,), got {tuple(logits.shape)} and {tuple(y.shape)}")
@@ -226,7 +226,7 @@ def mlp_module(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor],
     Raises:
         ValueError: if the shapes do not chain or an activation is unknown.
 
-    Introduced in chapter 5.
+    Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     _check_layers(weights, biases, weights[0].shape[1] if len(weights) else 0)
     for name in (hidden, output):
@@ -247,7 +247,7 @@ def mlp_parameters(net: nn.Module) -> tuple[list[torch.Tensor], list[torch.Tenso
     Raises:
         ValueError: if ``net`` has no ``nn.Linear`` layer.
 
-    Introduced in chapter 5.
+    Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
     if not linears:

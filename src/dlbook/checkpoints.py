@@ -26,7 +26,7 @@ Checkpoints live in ``<cache>/checkpoints`` (:func:`dlbook.data.cache_dir`, set 
 ``on``) ignores existing checkpoints; ``make clean`` or ``python -m dlbook.checkpoints clear``
 deletes them all.
 
-Introduced in the CNN chapter.
+Introduced in :doc:`/notebooks/12_cnn`.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def retrain_requested() -> bool:
     Raises:
         ValueError: for any other value, naming it.
 
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     value = os.environ.get("DLBOOK_RETRAIN", "").strip().lower()
     if value in _TRUE:
@@ -206,7 +206,7 @@ def code_fingerprint(*objects) -> str:
     with the ``dlbook`` modules those use. Code of the standard library and installed packages
     is left out (their versions are keyed separately). Stable across processes.
 
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     fp = _Fingerprint()
     for obj in objects:
@@ -232,7 +232,7 @@ def checkpoint_path(name: str, config: dict, code: str = "") -> Path:
     ``code`` (a :func:`code_fingerprint` of what built and trained the model), the dlbook and
     torch versions and the device type.
 
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     from . import __version__
 
@@ -248,11 +248,9 @@ def _sidecar(path: Path) -> Path:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    from .data import sha256sum
+
+    return sha256sum(path)
 
 
 # --------------------------------------------------------------------------- writing
@@ -383,7 +381,7 @@ def load_or_train(name: str, build: Callable[[], nn.Module], fit: Callable[[nn.M
             unknown ``DLBOOK_RETRAIN`` value; if the checkpoint folder is not writable (checked
             before training).
 
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
         raise ValueError(f"name must be letters, digits, '_' or '-', got {name!r}")
@@ -417,7 +415,7 @@ def clear_checkpoints() -> int:
     """Delete every checkpoint (and checksum, moved-aside and temporary file) in
     :func:`checkpoint_dir`; return how many files were removed.
 
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     folder = checkpoint_dir()
     count = 0

@@ -19,7 +19,7 @@ input, and :func:`conv_as_matrix` writes a convolution as the sparse, weight-tie
 fully connected layer.
 
 Sources: the CNN lecture of Hung-yi Lee's course; Goodfellow et al. (2016), chapter 9;
-Qiu (2020), chapter 5. Introduced in chapter 12 (Convolutional neural networks).
+Qiu (2020), chapter 5. Introduced in :doc:`/notebooks/12_cnn`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import math
 
 import torch
 import torch.nn.functional as F
+
+from .checks import require_float, require_same_dtype
 
 __all__ = ["conv_output_size", "conv_num_params", "conv_num_connections", "receptive_field",
            "unfold", "conv2d_loops", "conv2d_unfold", "max_pool2d", "avg_pool2d",
@@ -63,7 +65,7 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
         ValueError: for a non-positive size, kernel or stride, a negative padding, or a kernel
             larger than the padded input.
 
-    Source: Qiu (2020), section 5.2. Introduced in chapter 12.
+    Source: Qiu (2020), section 5.2. Introduced in :doc:`/notebooks/12_cnn`.
     """
     for name, v, low in (("size", size, 1), ("kernel_size", kernel_size, 1), ("stride", stride, 1),
                          ("padding", padding, 0)):
@@ -87,7 +89,7 @@ def conv_num_params(in_channels: int, out_channels: int, kernel_size, bias: bool
     Raises:
         ValueError: for non-positive channel counts or kernel sizes.
 
-    Source: Qiu (2020), section 5.2. Introduced in chapter 12.
+    Source: Qiu (2020), section 5.2. Introduced in :doc:`/notebooks/12_cnn`.
     """
     u, v = _pair(kernel_size, "kernel_size")
     if min(in_channels, out_channels, u, v) < 1:
@@ -106,7 +108,7 @@ def conv_num_connections(num_params: int, out_height: int, out_width: int) -> in
     Raises:
         ValueError: for negative parameters or a non-positive output size.
 
-    Introduced in chapter 12.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     if num_params < 0 or out_height < 1 or out_width < 1:
         raise ValueError(f"expected num_params ≥ 0 and a positive output size, got {num_params}, "
@@ -130,7 +132,7 @@ def receptive_field(layers) -> list[tuple[int, int]]:
         ValueError: for a kernel or stride below 1.
 
     Source: Goodfellow et al. (2016), section 9.2 (deeper units see a larger part of the
-    input). Introduced in chapter 12.
+    input). Introduced in :doc:`/notebooks/12_cnn`.
     """
     r, j, out = 1, 1, []
     for k, s in layers:
@@ -154,6 +156,7 @@ def _check_weight(X: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
                          f"channels, got {tuple(weight.shape)}")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(f"bias must have shape ({weight.shape[0]},), got {tuple(bias.shape)}")
+    require_same_dtype(X=X, weight=weight, bias=bias)
 
 
 def unfold(X: torch.Tensor, kernel_size, stride=1, padding=0, pad_value: float = 0.0) -> torch.Tensor:
@@ -173,7 +176,7 @@ def unfold(X: torch.Tensor, kernel_size, stride=1, padding=0, pad_value: float =
     Raises:
         ValueError: for a non-4-D input or a kernel larger than the padded input.
 
-    Introduced in chapter 12.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     _check_input(X)
     (u, v), (sh, sw), (ph, pw) = (_pair(kernel_size, "kernel_size"), _pair(stride, "stride"),
@@ -206,9 +209,10 @@ def conv2d_loops(X: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
         Feature maps of shape (N, P, H', W').
 
     Raises:
-        ValueError: for mismatched shapes.
+        ValueError: for mismatched shapes, or X, weight and bias of different dtypes.
 
-    Source: the CNN lecture ("filters slide over the image"). Introduced in chapter 12.
+    Source: the CNN lecture ("filters slide over the image"). Introduced in
+    :doc:`/notebooks/12_cnn`.
     """
     _check_weight(X, weight, bias)
     (u, v), (sh, sw), (ph, pw) = weight.shape[2:], _pair(stride, "stride"), _pair(padding, "padding")
@@ -232,7 +236,7 @@ def conv2d_unfold(X: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | No
     Each column of ``unfold(X)`` is the flattened receptive field of one output neuron; all
     neurons of filter p use the same weight vector ``weight[p].flatten()`` (parameter sharing).
 
-    Args and returns as :func:`conv2d_loops`. Introduced in chapter 12.
+    Args and returns as :func:`conv2d_loops`. Introduced in :doc:`/notebooks/12_cnn`.
     """
     _check_weight(X, weight, bias)
     p, _, u, v = weight.shape
@@ -262,7 +266,7 @@ def max_pool2d(X: torch.Tensor, kernel_size, stride=None, padding=0) -> torch.Te
     Raises:
         ValueError: for a non-4-D input or a window larger than the padded input.
 
-    Source: Goodfellow et al. (2016), section 9.3. Introduced in chapter 12.
+    Source: Goodfellow et al. (2016), section 9.3. Introduced in :doc:`/notebooks/12_cnn`.
     """
     return _pool(X, kernel_size, stride, padding, "max")
 
@@ -270,13 +274,14 @@ def max_pool2d(X: torch.Tensor, kernel_size, stride=None, padding=0) -> torch.Te
 def avg_pool2d(X: torch.Tensor, kernel_size, stride=None) -> torch.Tensor:
     """Average pooling: the mean of each window, channel by channel (no padding).
 
-    Shapes and errors as :func:`max_pool2d`. Introduced in chapter 12.
+    Shapes and errors as :func:`max_pool2d`. Introduced in :doc:`/notebooks/12_cnn`.
     """
     return _pool(X, kernel_size, stride, 0, "mean")
 
 
 def _pool(X, kernel_size, stride, padding, how):
     _check_input(X)
+    require_float(X=X)
     k = _pair(kernel_size, "kernel_size")
     s = k if stride is None else _pair(stride, "stride")
     p = _pair(padding, "padding")
@@ -308,10 +313,10 @@ def conv_as_matrix(weight: torch.Tensor, input_shape: tuple[int, int, int], stri
     Raises:
         ValueError: if the channel counts differ.
 
-    Introduced in chapter 12.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     c, h, w = input_shape
-    if weight.ndim != 4 or weight.shape[1] != c:
+    if weight.ndim != 4 or weight.shape[1] != c or weight.shape[0] == 0:
         raise ValueError(f"weight must have shape (P, {c}, U, V) for input {input_shape}, got "
                          f"{tuple(weight.shape)}")
     basis = torch.eye(c * h * w, dtype=weight.dtype, device=weight.device).reshape(-1, c, h, w)

@@ -15,7 +15,11 @@ A file whose checksum does not match is refused with :class:`ChecksumError`; a f
 nowhere and cannot be downloaded raises :class:`DatasetNotFoundError`. Both messages name the
 file, the expected SHA-256 and where to get it.
 
-Introduced in chapter 1 (Machine learning in three steps).
+A forecast "from the last k days" turns one series into a table: the row of day t holds the
+values of days t - 1, ..., t - k (the features x_1, ..., x_k) and its label is the value of
+day t. :func:`lagged_features` builds that table.
+
+Introduced in :doc:`/notebooks/01_three_steps`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import numbers
 import os
 from pathlib import Path
 
@@ -45,7 +50,7 @@ __all__ = [
     "load_covid",
     "load_shakespeare",
     "load_mnist",
-    "load_digits",
+    "lagged_features",
     "mnist_tensors",
     "MNIST_OFFLINE_SPLIT",
 ]
@@ -216,7 +221,7 @@ def fetch(name: str | Dataset, *, download: bool = True) -> Path:
             download does (nothing is kept).
         DatasetNotFoundError: if the file is nowhere and the download is off or fails.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     if isinstance(name, Dataset):
         entry = name
@@ -240,7 +245,20 @@ def _download(entry: Dataset, target: Path) -> Path:
     import pooch
     import requests
 
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DatasetNotFoundError(
+            f"{entry.file} is not in the data directory or the cache, and the cache folder "
+            f"{target.parent} cannot be created to download it into ({err.__class__.__name__}: "
+            f"{err}). Set DLBOOK_CACHE_DIR to a writable folder, or " + _how_to_get(entry)
+        ) from err
+    if not os.access(target.parent, os.W_OK):
+        raise DatasetNotFoundError(
+            f"{entry.file} is not in the data directory or the cache, and the cache folder "
+            f"{target.parent} is not writable. Set DLBOOK_CACHE_DIR to a writable folder, or "
+            + _how_to_get(entry)
+        )
     try:
         path = pooch.retrieve(
             entry.url,
@@ -276,7 +294,7 @@ def load_bike_sharing() -> pd.DataFrame:
         ``hum``, ``windspeed`` (float64, normalized to [0, 1]), and the counts ``casual``,
         ``registered`` and ``cnt`` (int64, riders per day).
 
-    Source: Fanaee-T and Gama (2013). Introduced in chapter 1.
+    Source: Fanaee-T and Gama (2013). Introduced in :doc:`/notebooks/01_three_steps`.
     """
     return pd.read_csv(fetch("bike"), parse_dates=["dteday"])
 
@@ -290,7 +308,7 @@ def load_pokemon_stats() -> pd.DataFrame:
         ``HP``, ``Attack``, ``Defense``, ``Sp. Atk``, ``Sp. Def``, ``Speed``, ``Generation``
         (int64) and ``Legendary`` (bool).
 
-    Introduced in the classification chapter.
+    Introduced in :doc:`/notebooks/07_classification`.
     """
     return pd.read_csv(fetch("pokemon_stats"))
 
@@ -303,7 +321,7 @@ def load_pokemon_go() -> pd.DataFrame:
         or Eevee), ``cp``, ``hp``, ``weight``, ``height`` and the other measurements before
         evolving, the same with the suffix ``_new`` after, and ``notes``.
 
-    Source: OpenIntro's ``pokemon`` data. Introduced in the regression chapter.
+    Source: OpenIntro's ``pokemon`` data. Introduced in :doc:`/notebooks/06_regression`.
     """
     return pd.read_csv(fetch("pokemon_go"))
 
@@ -323,7 +341,7 @@ def load_covid(split: str = "train") -> pd.DataFrame:
     Raises:
         ValueError: for another split.
 
-    Introduced in the training-guide chapter.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -333,7 +351,7 @@ def load_covid(split: str = "train") -> pd.DataFrame:
 def load_shakespeare() -> str:
     """Load Tiny Shakespeare: 1,115,394 characters of plays, as one ``str``.
 
-    Introduced in the recurrent-networks chapter.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
     return fetch("shakespeare").read_text(encoding="utf-8")
 
@@ -408,7 +426,7 @@ def load_mnist(split: str = "train", source: str = "auto") -> tuple[np.ndarray, 
         ValueError: for an unknown split or source.
         DatasetNotFoundError: if ``source="full"`` and the training files cannot be had.
 
-    Source: LeCun, Cortes and Burges, the MNIST database. Introduced in the CNN chapter.
+    Source: LeCun, Cortes and Burges, the MNIST database. Introduced in :doc:`/notebooks/12_cnn`.
     """
     if split not in MNIST_OFFLINE_SPLIT:
         raise ValueError(f"split must be one of {tuple(MNIST_OFFLINE_SPLIT)}, got {split!r}")
@@ -440,21 +458,6 @@ def load_mnist(split: str = "train", source: str = "auto") -> tuple[np.ndarray, 
     return X[idx], y[idx]
 
 
-def load_digits() -> tuple[np.ndarray, np.ndarray]:
-    """Load scikit-learn's bundled 8x8 digits (no download needed).
-
-    Returns:
-        ``(X, y)``: ``X`` of shape (1797, 8, 8), dtype ``float64``, grey levels 0-16; ``y`` of
-        shape (1797,), dtype ``int64``.
-
-    Source: UCI optical recognition of handwritten digits, via :func:`sklearn.datasets.load_digits`.
-    """
-    from sklearn.datasets import load_digits as _sk_load_digits
-
-    digits = _sk_load_digits()
-    return digits.images.astype(np.float64), digits.target.astype(np.int64)
-
-
 def mnist_tensors(split: str = "train", source: str = "auto"):
     """:func:`load_mnist` as PyTorch tensors ready for a network.
 
@@ -462,9 +465,47 @@ def mnist_tensors(split: str = "train", source: str = "auto"):
         ``(X, y)``: ``X`` of shape (N, 1, 28, 28), ``float32`` in [0, 1]; ``y`` of shape (N,),
         ``int64``. Both on the CPU (move batches to the device as you use them).
 
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     import torch
 
     X, y = load_mnist(split, source)
     return torch.tensor(X, dtype=torch.float32).unsqueeze(1) / 255.0, torch.tensor(y)
+
+
+def lagged_features(series, num_days: int) -> np.ndarray:
+    """The previous ``num_days`` values of a series, one row per time step.
+
+    Column ``j - 1`` of row ``t`` holds ``x_j``, the value ``j`` steps before step ``t``
+    (``series[t - j]``). The first rows have no value that far back; those entries are NaN,
+    so a model can keep only the rows with a complete history
+    (``~np.isnan(X).any(axis=1)``). The series is assumed evenly spaced with no gaps (for a
+    daily series: one entry per calendar day).
+
+    Args:
+        series: a 1-D :class:`pandas.Series` or array-like of numbers, length T (any unit; the
+            features keep it).
+        num_days: k, how many steps to look back (a positive integer).
+
+    Returns:
+        A float64 array of shape (T, k). ``X[t, j - 1] == series[t - j]`` for ``t >= j``, NaN
+        otherwise.
+
+    Raises:
+        ValueError: if ``num_days`` is not a positive integer, or the series is not 1-D
+            (the message gives its shape).
+
+    Source: the notes' linear models on daily views that look 1, 7, 28 or 56 days back.
+    Introduced in :doc:`/notebooks/01_three_steps`.
+    """
+    if isinstance(num_days, bool) or not isinstance(num_days, numbers.Integral) or num_days < 1:
+        raise ValueError(f"num_days must be a positive integer, got {num_days!r}")
+    values = series.to_numpy() if isinstance(series, pd.Series) else np.asarray(series)
+    if values.ndim != 1:
+        raise ValueError(f"series must be 1-D (T,), got shape {values.shape}")
+    values = values.astype(np.float64)
+    T, k = len(values), int(num_days)
+    X = np.full((T, k), np.nan)  # (T, k)
+    for j in range(1, min(k, T - 1) + 1):
+        X[j:, j - 1] = values[:-j]  # day t sees the value of day t - j
+    return X

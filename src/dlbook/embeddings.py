@@ -16,7 +16,7 @@ Sources: the course's lecture on word embedding; Mikolov et al. (2013a, 2013b) f
 skip-gram, negative sampling and subsampling; Levy and Goldberg (2014) and Levy et al. (2015)
 for PPMI, SVD and context-distribution smoothing.
 
-Introduced in chapter 15 (Word embeddings).
+Introduced in :doc:`/notebooks/15_word_embeddings`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_count, require_finite, require_float
 from .train import fit, minibatches
 
 __all__ = [
@@ -62,7 +63,7 @@ def play_words(text: str) -> list[str]:
     Returns:
         A list of str.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     kept, previous = [], ""
     for line in text.split("\n"):
@@ -81,7 +82,7 @@ def build_vocab(words, min_count: int = 5) -> tuple[list[str], np.ndarray]:
     Raises:
         ValueError: if ``min_count`` < 1 or no word is frequent enough.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     if min_count < 1:
         raise ValueError(f"min_count must be at least 1, got {min_count}")
@@ -95,7 +96,7 @@ def build_vocab(words, min_count: int = 5) -> tuple[list[str], np.ndarray]:
 def encode_words(words, itos) -> np.ndarray:
     """Words → indices into ``itos``, shape (N,), int64; words outside the vocabulary get -1.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     stoi = {w: i for i, w in enumerate(itos)}
     return np.array([stoi.get(w, -1) for w in words], dtype=np.int64)
@@ -132,7 +133,7 @@ def cooccurrence_counts(ids, vocab_size: int, window: int) -> np.ndarray:
     Raises:
         ValueError: for a bad window or ids out of range.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     ids = _check_ids_window(ids, window, vocab_size)
     counts = np.zeros(vocab_size * vocab_size, dtype=np.float64)
@@ -165,9 +166,11 @@ def ppmi(C, alpha: float = 0.75) -> np.ndarray:
     Raises:
         ValueError: for a non-square or negative or all-zero C, or alpha outside (0, 1].
 
-    Source: Church and Hanks (1990); Levy et al. (2015). Introduced in chapter 15.
+    Source: Church and Hanks (1990); Levy et al. (2015). Introduced in
+    :doc:`/notebooks/15_word_embeddings`.
     """
     C = np.asarray(C, dtype=np.float64)
+    require_finite(C, "C")
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
         raise ValueError(f"C must be square, got shape {C.shape}")
     if (C < 0).any() or C.sum() == 0:
@@ -201,7 +204,8 @@ def svd_embeddings(M, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: if M is not 2-D or ``dim`` is not in [1, min(M.shape)].
 
-    Source: Deerwester et al. (1990); Levy and Goldberg (2014). Introduced in chapter 15.
+    Source: Deerwester et al. (1990); Levy and Goldberg (2014). Introduced in
+    :doc:`/notebooks/15_word_embeddings`.
     """
     M = np.asarray(M, dtype=np.float64)
     if M.ndim != 2 or not 1 <= dim <= min(M.shape):
@@ -230,7 +234,7 @@ def subsample_frequent(ids, counts, t: float = 1e-3, rng=None) -> np.ndarray:
     Returns:
         The kept ids, shape (M,), int64, in text order.
 
-    Source: Mikolov et al. (2013b). Introduced in chapter 15.
+    Source: Mikolov et al. (2013b). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     ids = _check_ids(ids, len(counts))
     rng = rng if rng is not None else np.random.default_rng(0)
@@ -254,7 +258,7 @@ def skipgram_pairs(ids, window: int) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: for window < 1.
 
-    Source: Mikolov et al. (2013a). Introduced in chapter 15.
+    Source: Mikolov et al. (2013a). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     ids = _check_ids_window(ids, window)
     centres, contexts = [], []
@@ -278,7 +282,7 @@ def cbow_examples(ids, window: int) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: for window < 1.
 
-    Source: Mikolov et al. (2013a). Introduced in chapter 15.
+    Source: Mikolov et al. (2013a). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     ids = _check_ids_window(ids, window)
     padded = np.concatenate([np.full(window, -1), ids, np.full(window, -1)])
@@ -294,8 +298,9 @@ def negative_distribution(counts, power: float = 0.75) -> np.ndarray:
     Returns:
         Shape (V,), float64, summing to 1.
 
-    Source: Mikolov et al. (2013b). Introduced in chapter 15.
+    Source: Mikolov et al. (2013b). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
+    require_finite(np.asarray(counts, dtype=np.float64), "counts")
     weights = np.asarray(counts, dtype=np.float64) ** power
     if weights.ndim != 1 or not weights.sum() > 0:
         raise ValueError(f"counts must be a non-empty 1-D array with a positive sum, got shape {weights.shape}")
@@ -325,8 +330,9 @@ def negative_sampling_grads(v, u_pos, u_neg):
     Raises:
         ValueError: for mismatched shapes.
 
-    Source: Mikolov et al. (2013b). Introduced in chapter 15.
+    Source: Mikolov et al. (2013b). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
+    require_float(v=v, u_pos=u_pos, u_neg=u_neg)
     if v.ndim != 2 or u_pos.shape != v.shape or u_neg.ndim != 3 or u_neg.shape[::2] != v.shape:
         raise ValueError(f"expected v (B, d), u_pos (B, d), u_neg (B, K, d), got {tuple(v.shape)}, "
                          f"{tuple(u_pos.shape)}, {tuple(u_neg.shape)}")
@@ -371,7 +377,7 @@ class SkipGramNS(_EmbeddingTables):
 
     Forward: ``(centres (B,), contexts (B,), negatives (B, K))``, int64 → mean loss (scalar).
 
-    Source: Mikolov et al. (2013a, 2013b). Introduced in chapter 15.
+    Source: Mikolov et al. (2013a, 2013b). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
 
     def forward(self, centres, contexts, negatives):
@@ -391,7 +397,7 @@ class CBOWNS(_EmbeddingTables):
     Forward: ``(contexts (B, 2w) with -1 for missing words, centres (B,), negatives (B, K))``,
     int64 → mean loss (scalar).
 
-    Source: Mikolov et al. (2013a). Introduced in chapter 15.
+    Source: Mikolov et al. (2013a). Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
 
     def hidden(self, contexts):
@@ -426,7 +432,7 @@ def train_negative_sampling(net, inputs, targets, neg_probs, *, num_epochs=1, ba
     Returns:
         ``(losses, snapshots)``: per-step loss, and a dict step → (V, d) CPU tensor.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     if len(inputs) != len(targets):
         raise ValueError(f"inputs and targets must have one length, got {len(inputs)} and {len(targets)}")
@@ -474,11 +480,13 @@ def nearest_neighbours(E, itos, word: str, k: int = 5) -> list[tuple[str, float]
     Raises:
         ValueError: if the word is not in the vocabulary or the shapes disagree.
 
-    Introduced in chapter 15.
+    Introduced in :doc:`/notebooks/15_word_embeddings`.
     """
     E = np.asarray(E.detach().cpu() if isinstance(E, torch.Tensor) else E, dtype=np.float64)
     if E.ndim != 2 or len(E) != len(itos):
         raise ValueError(f"E must have one row per word ({len(itos)}), got shape {E.shape}")
+    require_finite(E, "E")
+    require_count(k, "k")
     try:
         i = list(itos).index(word)
     except ValueError:

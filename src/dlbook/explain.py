@@ -25,7 +25,7 @@ Adebayo et al. (2018): an explanation that does not change when the weights are 
 not explain the weights.
 
 Every function takes a network mapping (N, C, H, W) images to (N, K) logits and puts it in eval
-mode for the duration of the call. Introduced in chapter 20 (Explainable machine learning).
+mode for the duration of the call. Introduced in :doc:`/notebooks/20_explainability`.
 """
 
 from __future__ import annotations
@@ -33,14 +33,18 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_finite, require_labels, require_module_dtype
+from .regression import fit_ridge
+
 __all__ = ["class_score", "input_gradient", "saliency_map", "smoothgrad", "integrated_gradients",
            "occlusion_map", "layer_activations", "fit_linear_probe", "ridge_regression",
            "total_variation", "activation_maximization", "grid_segments",
-           "weighted_least_squares", "lime_surrogate", "randomized_copy", "rank_correlation"]
+           "lime_surrogate", "randomized_copy", "rank_correlation"]
 
 SCORES = ("logit", "prob", "log_prob")
 
@@ -49,10 +53,14 @@ def _check_images(X: torch.Tensor) -> None:
     if not isinstance(X, torch.Tensor) or X.ndim != 4:
         shape = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
         raise ValueError(f"X must be a batch of images of shape (N, C, H, W), got {shape}")
+    if not X.is_floating_point():
+        raise ValueError(f"X must be floating-point images, got dtype {X.dtype}")
 
 
-def _targets(target, n: int, device) -> torch.Tensor:
-    t = torch.as_tensor(target, device=device).long().reshape(-1)
+def _targets(target, n: int, device, num_classes: int | None = None) -> torch.Tensor:
+    t = torch.as_tensor(target, device=device).reshape(-1)
+    require_labels(t, num_classes, name="target")
+    t = t.long()
     if t.numel() == 1:
         t = t.expand(n)
     if t.numel() != n:
@@ -73,19 +81,22 @@ def class_score(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -
         Shape (N,).
 
     Raises:
-        ValueError: for a bad shape or an unknown score.
+        ValueError: for a bad shape, an unknown score, or a target that is not a class index
+            in [0, K).
 
-    Introduced in chapter 20.
+    Introduced in :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}, got {score!r}")
+    require_module_dtype(net, X)
+    require_finite(X, "X")
     logits = net(X)  # (N, K)
     if score == "prob":
         logits = logits.softmax(dim=1)
     elif score == "log_prob":
         logits = logits.log_softmax(dim=1)
-    t = _targets(target, len(X), logits.device)
+    t = _targets(target, len(X), logits.device, num_classes=logits.shape[1])
     return logits.gather(1, t[:, None])[:, 0]  # (N,)
 
 
@@ -95,8 +106,10 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
     Each image's score depends only on that image (in eval mode), so the gradient of the sum of
     scores gives every image's own gradient in one backward pass.
 
-    Source: Simonyan, Vedaldi and Zisserman (2014). Introduced in chapter 20.
+    Source: Simonyan, Vedaldi and Zisserman (2014). Introduced in
+    :doc:`/notebooks/20_explainability`.
     """
+    _check_images(X)
     was_training = net.training
     net.eval()
     with torch.enable_grad():  # also inside a caller's torch.no_grad()
@@ -107,9 +120,9 @@ def input_gradient(net: nn.Module, X: torch.Tensor, target, score: str = "logit"
 
 
 def saliency_map(net: nn.Module, X: torch.Tensor, target, score: str = "logit") -> torch.Tensor:
-    """Gradient saliency map: |∂ score / ∂ x|, the largest over channels; shape (N, H, W).
+    """Gradient saliency map: ``|∂ score / ∂ x|``, the largest over channels; shape (N, H, W).
 
-    Source: Simonyan et al. (2014). Introduced in chapter 20.
+    Source: Simonyan et al. (2014). Introduced in :doc:`/notebooks/20_explainability`.
     """
     return input_gradient(net, X, target, score).abs().amax(dim=1)
 
@@ -126,12 +139,12 @@ def smoothgrad(net: nn.Module, X: torch.Tensor, target, noise_level: float = 0.1
         generator: a CPU :class:`torch.Generator` for reproducible noise.
 
     Returns:
-        |mean gradient|, the largest over channels; shape (N, H, W).
+        ``|mean gradient|``, the largest over channels; shape (N, H, W).
 
     Raises:
         ValueError: for a negative noise level or fewer than one sample.
 
-    Source: Smilkov et al. (2017). Introduced in chapter 20.
+    Source: Smilkov et al. (2017). Introduced in :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     if noise_level < 0 or num_samples < 1:
@@ -162,7 +175,7 @@ def integrated_gradients(net: nn.Module, X: torch.Tensor, target, baseline: torc
     Raises:
         ValueError: for a bad shape or num_steps < 1.
 
-    Source: Sundararajan, Taly and Yan (2017). Introduced in chapter 20.
+    Source: Sundararajan, Taly and Yan (2017). Introduced in :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     if num_steps < 1:
@@ -197,7 +210,7 @@ def occlusion_map(net: nn.Module, X: torch.Tensor, target, patch: int = 4, strid
     Raises:
         ValueError: for a bad shape, patch or stride.
 
-    Source: Zeiler and Fergus (2014). Introduced in chapter 20.
+    Source: Zeiler and Fergus (2014). Introduced in :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     n, _, h, w = X.shape
@@ -242,7 +255,7 @@ def layer_activations(net: nn.Module, X: torch.Tensor, layers: dict[str, nn.Modu
     Raises:
         ValueError: if ``layers`` is empty.
 
-    Introduced in chapter 20.
+    Introduced in :doc:`/notebooks/20_explainability`.
     """
     if not layers:
         raise ValueError("layers must name at least one submodule")
@@ -283,7 +296,8 @@ def fit_linear_probe(Z: torch.Tensor, y: torch.Tensor, num_classes: int, weight_
     Raises:
         ValueError: for mismatched shapes or labels out of range.
 
-    Source: Alain and Bengio (2016), linear classifier probes. Introduced in chapter 20.
+    Source: Alain and Bengio (2016), linear classifier probes. Introduced in
+    :doc:`/notebooks/20_explainability`.
     """
     if Z.ndim != 2 or y.ndim != 1 or len(Z) != len(y):
         raise ValueError(f"expected Z (N, D) and y (N,), got {tuple(Z.shape)} and {tuple(y.shape)}")
@@ -314,8 +328,9 @@ def fit_linear_probe(Z: torch.Tensor, y: torch.Tensor, num_classes: int, weight_
 def ridge_regression(Z: torch.Tensor, T: torch.Tensor, lam: float = 1.0):
     """Ridge regression with an unpenalized bias: minimize ‖Z W + b − T‖² + λ‖W‖².
 
-    Solved in closed form on centred data, through the D × D system when N ≥ D and through the
-    N × N (dual) system W = Zᵀ(Z Zᵀ + λI)⁻¹ T otherwise, whichever is smaller.
+    A thin wrapper over the book's one ridge solver, :func:`dlbook.regression.fit_ridge`
+    (which divides the sum of squares by N: λ is passed on as λ / N), for tensors; that solver
+    uses the N × N (dual) system when there are fewer examples than features.
 
     Args:
         Z: inputs, shape (N, D).
@@ -328,28 +343,22 @@ def ridge_regression(Z: torch.Tensor, T: torch.Tensor, lam: float = 1.0):
     Raises:
         ValueError: for mismatched shapes or λ ≤ 0.
 
-    Introduced in chapter 20.
+    Introduced in :doc:`/notebooks/20_explainability`.
     """
     if Z.ndim != 2 or T.ndim != 2 or len(Z) != len(T):
         raise ValueError(f"expected Z (N, D) and T (N, K), got {tuple(Z.shape)} and {tuple(T.shape)}")
     if lam <= 0:
         raise ValueError(f"lam must be positive, got {lam}")
-    Z, T = Z.double(), T.double()
-    z_mean, t_mean = Z.mean(dim=0), T.mean(dim=0)
-    Zc, Tc = Z - z_mean, T - t_mean
-    n, d = Zc.shape
-    if n >= d:
-        W = torch.linalg.solve(Zc.T @ Zc + lam * torch.eye(d, dtype=Z.dtype), Zc.T @ Tc)  # (D, K)
-    else:
-        W = Zc.T @ torch.linalg.solve(Zc @ Zc.T + lam * torch.eye(n, dtype=Z.dtype), Tc)  # (D, K)
-    return W, t_mean - z_mean @ W
+    A = np.c_[np.ones(len(Z)), Z.detach().cpu().double().numpy()]  # (N, D + 1): the bias column first
+    theta = torch.from_numpy(fit_ridge(A, T.detach().cpu().double().numpy(), lam / len(Z)))  # (D + 1, K)
+    return theta[1:], theta[0]
 
 
 def total_variation(X: torch.Tensor) -> torch.Tensor:
-    """Anisotropic total variation of each image: Σ |x_{i+1,j} − x_{i,j}| + |x_{i,j+1} − x_{i,j}|.
+    """Anisotropic total variation of each image: Σ ``|x_{i+1,j} − x_{i,j}|`` + ``|x_{i,j+1} − x_{i,j}|``.
 
     Shape (N, C, H, W) → (N,). Large for noisy images, small for smooth ones. Introduced in
-    chapter 20.
+    :doc:`/notebooks/20_explainability`.
     """
     _check_images(X)
     dh = (X[:, :, 1:, :] - X[:, :, :-1, :]).abs().sum(dim=(1, 2, 3))
@@ -382,7 +391,7 @@ def activation_maximization(objective: Callable[[torch.Tensor], torch.Tensor], X
         ValueError: for a bad shape or negative weights.
 
     Source: Erhan et al. (2009); regularizers as surveyed by Olah et al. (2017). Introduced in
-    chapter 20.
+    :doc:`/notebooks/20_explainability`.
     """
     _check_images(X0)
     if min(l2, tv, jitter, num_steps) < 0:
@@ -407,40 +416,13 @@ def grid_segments(height: int, width: int, cell: int) -> torch.Tensor:
     """Cut an image into square cells ("superpixels"): (H, W) int64 ids, row-major from 0.
 
     Raises:
-        ValueError: for non-positive sizes. Introduced in chapter 20.
+        ValueError: for non-positive sizes. Introduced in :doc:`/notebooks/20_explainability`.
     """
     if min(height, width, cell) < 1:
         raise ValueError(f"sizes must be positive, got {height}, {width}, {cell}")
     rows = torch.arange(height) // cell
     cols = torch.arange(width) // cell
     return rows[:, None] * ((width + cell - 1) // cell) + cols[None, :]  # (H, W)
-
-
-def weighted_least_squares(Z: torch.Tensor, t: torch.Tensor, w: torch.Tensor, ridge: float = 0.0):
-    """Minimize Σ_n w_n (t_n − b − z_n·β)² + ridge·‖β‖² by the normal equations.
-
-    Args:
-        Z: features, shape (N, D). t: targets, shape (N,). w: non-negative weights, shape (N,).
-        ridge: penalty on β (not on b), ≥ 0.
-
-    Returns:
-        ``(beta, b)``: shapes (D,) and () in float64.
-
-    Raises:
-        ValueError: for mismatched shapes or negative weights.
-
-    Introduced in chapter 20.
-    """
-    if Z.ndim != 2 or t.shape != (len(Z),) or w.shape != (len(Z),):
-        raise ValueError(f"expected Z (N, D), t (N,), w (N,), got {tuple(Z.shape)}, {tuple(t.shape)}, {tuple(w.shape)}")
-    if (w < 0).any() or ridge < 0:
-        raise ValueError("weights and ridge must be non-negative")
-    A = torch.cat([torch.ones(len(Z), 1, dtype=torch.float64), Z.double()], dim=1)  # (N, D + 1)
-    Aw = A * w.double()[:, None]
-    penalty = ridge * torch.eye(A.shape[1], dtype=torch.float64)
-    penalty[0, 0] = 0.0
-    theta = torch.linalg.solve(A.T @ Aw + penalty, Aw.T @ t.double())  # (D + 1,)
-    return theta[1:], theta[0]
 
 
 @torch.no_grad()
@@ -454,7 +436,8 @@ def lime_surrogate(net: nn.Module, x: torch.Tensor, target: int, segments: torch
     the first sample keeps all), fills switched-off segments with ``fill``, asks the network
     for the class score, and fits score ≈ b + Σ_s β_s m_s by least squares weighted with
     exp(−d² / kernel_width²), d the fraction of segments switched off: samples close to the
-    original image count more.
+    original image count more. The fit is :func:`dlbook.regression.fit_ridge` with these
+    example weights and a penalty ``ridge`` ‖β‖² on the coefficients (not the intercept).
 
     Args:
         net: the classifier. x: one image, shape (C, H, W). target: the class.
@@ -468,7 +451,7 @@ def lime_surrogate(net: nn.Module, x: torch.Tensor, target: int, segments: torch
     Raises:
         ValueError: for a bad image or segment shape.
 
-    Source: Ribeiro, Singh and Guestrin (2016). Introduced in chapter 20.
+    Source: Ribeiro, Singh and Guestrin (2016). Introduced in :doc:`/notebooks/20_explainability`.
     """
     if x.ndim != 3 or segments.shape != x.shape[1:]:
         raise ValueError(f"expected x (C, H, W) and segments (H, W), got {tuple(x.shape)} and {tuple(segments.shape)}")
@@ -488,7 +471,10 @@ def lime_surrogate(net: nn.Module, x: torch.Tensor, target: int, segments: torch
     scores = torch.cat(scores)  # (M,)
     distance = 1 - masks.mean(dim=1)  # fraction switched off
     weights = torch.exp(-(distance**2) / kernel_width**2)
-    coef, intercept = weighted_least_squares(masks, scores, weights, ridge)
+    design = np.c_[np.ones(len(masks)), masks.numpy()]  # (M, S + 1): the intercept column first
+    # Σ_m w_m (score_m − b − m·β)² + ridge ‖β‖²: the one ridge solver divides the sum by M
+    theta = torch.from_numpy(fit_ridge(design, scores.numpy(), ridge / len(masks), weights=weights.numpy()))
+    coef, intercept = theta[1:], theta[0]
     fitted = intercept + masks @ coef
     mean = (weights * scores).sum() / weights.sum()
     r2 = 1 - (weights * (scores - fitted) ** 2).sum() / (weights * (scores - mean) ** 2).sum()
@@ -510,7 +496,7 @@ def randomized_copy(net: nn.Module, module_names: list[str], seed: int = 0) -> n
     Raises:
         ValueError: for an unknown name or a module without parameters to reset.
 
-    Introduced in chapter 20.
+    Introduced in :doc:`/notebooks/20_explainability`.
     """
     clone = copy.deepcopy(net)
     modules = dict(clone.named_modules())
@@ -526,12 +512,18 @@ def randomized_copy(net: nn.Module, module_names: list[str], seed: int = 0) -> n
 def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     """Spearman rank correlation of two maps (flattened): the Pearson correlation of their ranks.
 
-    Ties get their average rank. Raises ValueError for different numbers of elements.
-    Introduced in chapter 20.
+    Ties get their average rank. Raises ValueError for different numbers of elements, NaN or
+    infinite values, or a constant map (its ranks do not vary, so the correlation is undefined).
+    Introduced in :doc:`/notebooks/20_explainability`.
     """
     a, b = a.flatten().double().cpu(), b.flatten().double().cpu()
     if a.numel() != b.numel() or a.numel() < 2:
         raise ValueError(f"maps must have the same size ≥ 2, got {a.numel()} and {b.numel()}")
+    for name, v in (("a", a), ("b", b)):
+        require_finite(v, name)
+        if bool((v == v[0]).all()):
+            raise ValueError(f"{name} is constant (every value {v[0].item():.4g}): its rank "
+                             "correlation with anything is undefined")
 
     def ranks(v):
         order = torch.argsort(v)
@@ -544,4 +536,4 @@ def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> float:
 
     ra, rb = ranks(a), ranks(b)
     ra, rb = ra - ra.mean(), rb - rb.mean()
-    return float((ra @ rb) / (ra.norm() * rb.norm()).clamp(min=1e-12))
+    return float((ra @ rb) / (ra.norm() * rb.norm()))

@@ -27,7 +27,7 @@ weight per *nonzero* connection (:func:`count_parameters`).
 Sources: the notes' "why deep rather than wide" (Lee, ML 2021/2022); Håstad (1987) for the
 exponential size of shallow AND/OR circuits for parity; Telgarsky (2016) for the sawtooth.
 
-Introduced in chapter 5 (Neural networks and backpropagation).
+Introduced in :doc:`/notebooks/05_backpropagation`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ import math
 import numpy as np
 import torch
 from torch import nn
+
+from .checks import require_finite
 
 __all__ = ["all_bit_strings", "parity", "parity_network_logic", "parity_network_xor_tree",
            "parity_network_counting", "parity_network_sawtooth", "sawtooth_network",
@@ -53,7 +55,8 @@ def _check_bits(n: int, low: int = 1) -> int:
 def all_bit_strings(n: int) -> torch.Tensor:
     """All 2^n strings of n bits, shape (2^n, n), float (default dtype), in counting order.
 
-    Raises ``ValueError`` unless 1 <= n <= 20. Introduced in chapter 5."""
+    Raises ``ValueError`` unless 1 <= n <= 20. Introduced in
+    :doc:`/notebooks/05_backpropagation`."""
     n = _check_bits(n)
     if n > 20:
         raise ValueError(f"n must be at most 20 (2^n rows), got {n}")
@@ -62,7 +65,8 @@ def all_bit_strings(n: int) -> torch.Tensor:
 
 def parity(X: torch.Tensor) -> torch.Tensor:
     """1 where a row of X (shape (N, n), entries 0 or 1) has an odd number of ones, else 0;
-    shape (N,). Raises ``ValueError`` if X is not 2-D. Introduced in chapter 5."""
+    shape (N,). Raises ``ValueError`` if X is not 2-D. Introduced in
+    :doc:`/notebooks/05_backpropagation`."""
     if X.ndim != 2:
         raise ValueError(f"X must have shape (N, n), got {tuple(X.shape)}")
     return (X.sum(dim=1) % 2).to(X.dtype)
@@ -87,8 +91,8 @@ def parity_network_logic(n: int) -> nn.Sequential:
     2^(n-1) units.
 
     For every pattern p with an odd number of ones, the unit
-    max(0, sum_i (2 p_i - 1) x_i - (|p| - 1)) is 1 when x = p and 0 for every other string of
-    bits (the sum reaches |p| only at x = p). The output adds them up.
+    max(0, sum_i (2 p_i - 1) x_i - (``|p|`` - 1)) is 1 when x = p and 0 for every other string of
+    bits (the sum reaches ``|p|`` only at x = p). The output adds them up.
 
     Args:
         n: number of bits, 1 <= n <= 20.
@@ -99,7 +103,7 @@ def parity_network_logic(n: int) -> nn.Sequential:
     Raises:
         ValueError: for n outside [1, 20].
 
-    Introduced in chapter 5.
+    Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     n = _check_bits(n)
     patterns = all_bit_strings(n)
@@ -119,7 +123,7 @@ def parity_network_xor_tree(n: int) -> nn.Sequential:
     is folded into the weights of the next layer, so the network is a plain
     Linear-ReLU-...-Linear stack.
 
-    Raises ``ValueError`` for n outside [1, 20]. Introduced in chapter 5.
+    Raises ``ValueError`` for n outside [1, 20]. Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     n = _check_bits(n)
     if n > 20:
@@ -159,7 +163,7 @@ def parity_network_counting(n: int) -> nn.Sequential:
     parity = max(0, s) + sum_{k=1}^{n-1} 2 (-1)^k max(0, s - k): unit k switches the slope at
     s = k.
 
-    Raises ``ValueError`` for n < 1. Introduced in chapter 5.
+    Raises ``ValueError`` for n < 1. Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     n = _check_bits(n)
     W1 = torch.ones(n, n)
@@ -184,7 +188,8 @@ def sawtooth_network(k: int) -> nn.Sequential:
 
     T^k is a sawtooth with 2^(k-1) teeth and 2^k linear pieces on [0, 1].
 
-    Raises ``ValueError`` for k < 1. Source: Telgarsky (2016). Introduced in chapter 5.
+    Raises ``ValueError`` for k < 1. Source: Telgarsky (2016). Introduced in
+    :doc:`/notebooks/05_backpropagation`.
     """
     k = _check_bits(k)
     return _sequential(_tent_layers(k, torch.ones(1)))
@@ -197,7 +202,7 @@ def parity_network_sawtooth(n: int) -> nn.Sequential:
     T^k(j / 2^k) is 1 for odd j and 0 for even j, so the output is the parity of s. All the
     numbers are exact in binary floating point.
 
-    Raises ``ValueError`` for n < 2. Introduced in chapter 5.
+    Raises ``ValueError`` for n < 2. Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     n = _check_bits(n, low=2)
     k = math.ceil(math.log2(n))
@@ -215,13 +220,14 @@ def count_parameters(net: nn.Module) -> int:
     """Parameters of ``net`` counted as a sparse circuit: the nonzero weights plus one bias per
     unit of every ``nn.Linear`` (a zero weight is a missing connection).
 
-    Raises ``ValueError`` if ``net`` has no ``nn.Linear``. Introduced in chapter 5."""
+    Raises ``ValueError`` if ``net`` has no ``nn.Linear``. Introduced in
+    :doc:`/notebooks/05_backpropagation`."""
     return sum(int((m.weight != 0).sum()) + m.out_features for m in _linear_layers(net))
 
 
 def count_hidden_units(net: nn.Module) -> int:
     """Units of every ``nn.Linear`` except the last one (the hidden neurons). Introduced in
-    chapter 5."""
+    :doc:`/notebooks/05_backpropagation`."""
     return sum(m.out_features for m in _linear_layers(net)[:-1])
 
 
@@ -242,12 +248,14 @@ def count_linear_pieces(x, y, tol: float = 1e-9) -> int:
     Raises:
         ValueError: for other shapes or x not increasing.
 
-    Introduced in chapter 5.
+    Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
         raise ValueError(f"x and y must be 1-D of one length >= 2, got {x.shape} and {y.shape}")
+    require_finite(x, "x")
+    require_finite(y, "y")
     if not np.all(np.diff(x) > 0):
         raise ValueError("x must be strictly increasing")
     slopes = np.diff(y) / np.diff(x)

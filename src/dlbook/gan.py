@@ -5,7 +5,7 @@ G(z) of a complicated one, P_G. A discriminator D scores samples: high for real 
 generated ones. Training alternates: fix G and update D to tell real from generated, fix D
 and update G to raise D's score of its samples (Goodfellow et al., 2014).
 
-This module holds what the GAN chapter builds by hand:
+This module holds what :doc:`/notebooks/17_gan` builds by hand:
 
 * toy data: :func:`ring_means`, :func:`sample_mixture`, :func:`mixture_density`,
   :func:`mode_coverage` (which modes of a mixture the samples reach);
@@ -13,12 +13,12 @@ This module holds what the GAN chapter builds by hand:
   :func:`generator_loss`, :func:`critic_loss`, :func:`optimal_discriminator`,
   :func:`js_divergence`, :func:`wasserstein_1d`;
 * the Lipschitz constraints of WGAN: :func:`gradient_penalty`, :func:`spectral_norm_estimate`;
-* the networks and the loop: :class:`MLP` (optionally conditioned on a class),
-  :class:`GANConfig`, :func:`train_gan`;
+* the loop: :class:`GANConfig`, :func:`train_gan` (the networks are
+  :class:`dlbook.models.MLP`, optionally conditioned on a class);
 * the latent space and paired domains: :func:`interpolate_latents`,
   :func:`cycle_consistency_loss`.
 
-Introduced in chapter 17 (Generative adversarial networks).
+Introduced in :doc:`/notebooks/17_gan`.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_count, require_finite, require_float, require_real, require_same_dtype
 from .runtime import device as default_device
 from .train import History, fit
 
@@ -49,7 +50,6 @@ __all__ = [
     "wasserstein_1d",
     "gradient_penalty",
     "spectral_norm_estimate",
-    "MLP",
     "GANConfig",
     "train_gan",
     "interpolate_latents",
@@ -66,7 +66,7 @@ def ring_means(num_modes: int = 8, radius: float = 2.0) -> torch.Tensor:
     Raises:
         ValueError: for fewer than one mode or a non-positive radius.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     if num_modes < 1 or radius <= 0:
         raise ValueError(f"need num_modes >= 1 and radius > 0, got {num_modes} and {radius}")
@@ -90,15 +90,19 @@ def sample_mixture(
         Shape (n, d), float32.
 
     Raises:
-        ValueError: for std <= 0, or weights of the wrong shape or not summing to 1.
+        ValueError: for n < 1, std <= 0, means not of shape (K, d) or not finite, or weights of
+            the wrong shape or not summing to 1.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
+    n = require_count(n, "n")
     means = torch.as_tensor(means, dtype=torch.float32)
     if means.ndim == 1:
         means = means[:, None]  # (K, 1)
-    if std <= 0:
-        raise ValueError(f"std must be positive, got {std}")
+    if means.ndim != 2 or means.shape[0] == 0:
+        raise ValueError(f"means must have shape (K, d) with K >= 1, got {tuple(means.shape)}")
+    require_finite(means, "means")
+    require_real(std, "std", low=0, strict_low=True)
     K = means.shape[0]
     w = (
         torch.full((K,), 1.0 / K)
@@ -115,10 +119,12 @@ def sample_mixture(
 def mixture_density(x, means, std: float, weights=None) -> np.ndarray:
     """Density of a 1-D Gaussian mixture at the points x (any shape), in 1 / (unit of x).
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     x = np.asarray(x, dtype=np.float64)
     means = np.asarray(means, dtype=np.float64).reshape(-1)
+    if means.size == 0:
+        raise ValueError("means must hold at least one centre, got none")
     w = np.full(len(means), 1 / len(means)) if weights is None else np.asarray(weights, np.float64)
     z = (x[..., None] - means) / std  # (..., K)
     return np.sum(w * np.exp(-0.5 * z**2), axis=-1) / (std * math.sqrt(2 * math.pi))
@@ -144,10 +150,14 @@ def mode_coverage(
     Raises:
         ValueError: for mismatched dimensions.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     samples = torch.as_tensor(samples, dtype=torch.float32)
     means = torch.as_tensor(means, dtype=torch.float32)
+    require_finite(samples, "samples")
+    require_finite(means, "means")
+    if means.numel() == 0:
+        raise ValueError(f"means must hold at least one centre, got shape {tuple(means.shape)}")
     if samples.ndim == 1:
         samples = samples[:, None]
     if means.ndim == 1:
@@ -180,15 +190,16 @@ def value_function(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torc
     Returns:
         A scalar tensor (nats), at most 0. The discriminator maximizes it.
 
-    Source: Goodfellow et al. (2014), equation 1. Introduced in chapter 17.
+    Source: Goodfellow et al. (2014), equation 1. Introduced in :doc:`/notebooks/17_gan`.
     """
+    require_float(real_logits=real_logits, fake_logits=fake_logits)
     return -F.softplus(-real_logits).mean() - F.softplus(fake_logits).mean()
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
     """-V(G, D): binary cross-entropy with label 1 for real and 0 for generated samples.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     return -value_function(real_logits, fake_logits)
 
@@ -209,8 +220,10 @@ def generator_loss(fake_logits: torch.Tensor, kind: str = "non-saturating") -> t
     Raises:
         ValueError: for an unknown kind.
 
-    Source: Goodfellow et al. (2014), section 3; Arjovsky et al. (2017). Introduced in chapter 17.
+    Source: Goodfellow et al. (2014), section 3; Arjovsky et al. (2017). Introduced in
+    :doc:`/notebooks/17_gan`.
     """
+    require_float(fake_logits=fake_logits)
     if kind == "minimax":
         return -F.softplus(fake_logits).mean()
     if kind == "non-saturating":
@@ -224,8 +237,9 @@ def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.T
     """The WGAN critic's loss E_G[D(x)] - E_data[D(x)]: minus the estimate of the Wasserstein
     distance when D is 1-Lipschitz.
 
-    Source: Arjovsky et al. (2017). Introduced in chapter 17.
+    Source: Arjovsky et al. (2017). Introduced in :doc:`/notebooks/17_gan`.
     """
+    require_float(real_scores=real_scores, fake_scores=fake_scores)
     return fake_scores.mean() - real_scores.mean()
 
 
@@ -241,9 +255,11 @@ def optimal_discriminator(p_data, p_g) -> np.ndarray:
     Raises:
         ValueError: for different shapes or negative values.
 
-    Source: Goodfellow et al. (2014), proposition 1. Introduced in chapter 17.
+    Source: Goodfellow et al. (2014), proposition 1. Introduced in :doc:`/notebooks/17_gan`.
     """
     p, q = np.asarray(p_data, np.float64), np.asarray(p_g, np.float64)
+    require_finite(p, "p_data")
+    require_finite(q, "p_g")
     if p.shape != q.shape or np.any(p < 0) or np.any(q < 0):
         raise ValueError(
             f"p_data and p_g must be non-negative and of one shape, got {p.shape} and {q.shape}"
@@ -265,9 +281,11 @@ def js_divergence(p, q) -> float:
     Raises:
         ValueError: for different shapes, negative entries or an all-zero vector.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     p, q = np.asarray(p, np.float64).ravel(), np.asarray(q, np.float64).ravel()
+    require_finite(p, "p")
+    require_finite(q, "q")
     if p.shape != q.shape or np.any(p < 0) or np.any(q < 0) or p.sum() == 0 or q.sum() == 0:
         raise ValueError(
             "p and q must be non-negative, non-zero vectors of one shape, "
@@ -285,7 +303,7 @@ def js_divergence(p, q) -> float:
 
 def wasserstein_1d(u, v) -> float:
     """Earth mover's (1-Wasserstein) distance between the empirical distributions of two 1-D
-    samples: the area between their cumulative distribution functions, ∫ |F_u(t) - F_v(t)| dt.
+    samples: the area between their cumulative distribution functions, ∫ ``|F_u(t) - F_v(t)|`` dt.
 
     Args:
         u, v: 1-D arrays of samples (any lengths ≥ 1), in some unit.
@@ -297,7 +315,7 @@ def wasserstein_1d(u, v) -> float:
         ValueError: for empty or non 1-D input.
 
     Source: Villani (2008); used as the GAN objective by Arjovsky et al. (2017).
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     u, v = np.asarray(u, np.float64), np.asarray(v, np.float64)
     if u.ndim != 1 or v.ndim != 1 or len(u) == 0 or len(v) == 0:
@@ -320,7 +338,7 @@ def gradient_penalty(
     y=None,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """WGAN-GP's penalty E[(|∇_x D(x̂)| - 1)²] at random points x̂ between real and fake samples.
+    """WGAN-GP's penalty E[(``|∇_x D(x̂)|`` - 1)²] at random points x̂ between real and fake samples.
 
     Args:
         critic: maps a batch (and optional class labels y) to scores (B,) or (B, 1).
@@ -334,7 +352,7 @@ def gradient_penalty(
     Raises:
         ValueError: if real and fake differ in shape.
 
-    Source: Gulrajani et al. (2017), algorithm 1. Introduced in chapter 17.
+    Source: Gulrajani et al. (2017), algorithm 1. Introduced in :doc:`/notebooks/17_gan`.
     """
     if real.shape != fake.shape:
         raise ValueError(
@@ -358,7 +376,7 @@ def spectral_norm_estimate(
 ):
     """Largest singular value of a matrix by power iteration, as spectral normalization uses it.
 
-    Repeats v = Wᵀu / |Wᵀu|, u = W v / |W v|; then σ ≈ uᵀ W v. Spectral normalization divides
+    Repeats v = Wᵀu / ``|Wᵀu|``, u = W v / ``|W v|``; then σ ≈ uᵀ W v. Spectral normalization divides
     each weight matrix by σ so that its layer is 1-Lipschitz.
 
     Args:
@@ -373,8 +391,9 @@ def spectral_norm_estimate(
     Raises:
         ValueError: unless W is 2-D and num_iters ≥ 1.
 
-    Source: Miyato et al. (2018), algorithm 1. Introduced in chapter 17.
+    Source: Miyato et al. (2018), algorithm 1. Introduced in :doc:`/notebooks/17_gan`.
     """
+    require_float(W=W)
     if W.ndim != 2 or num_iters < 1:
         raise ValueError(
             f"W must be 2-D and num_iters >= 1, got shape {tuple(W.shape)} and {num_iters}"
@@ -392,97 +411,6 @@ def spectral_norm_estimate(
 
 
 # --------------------------------------------------------------------------- networks and training
-
-
-class MLP(nn.Module):
-    """A fully connected network for generators, discriminators and critics.
-
-    Input (B, ...) is flattened to (B, in_dim); with ``num_classes > 0`` the one-hot class
-    (the *condition* of a conditional GAN) is concatenated to it. The output (B, out_dim) is
-    reshaped to (B, *out_shape) when ``out_shape`` is given.
-
-    Args:
-        in_dim: input size (after flattening).
-        out_dim: output size.
-        hidden: width of each hidden layer.
-        num_layers: number of hidden layers (≥ 1).
-        num_classes: size of the one-hot condition, 0 for none.
-        batch_norm: batch normalization after each hidden linear layer (generators).
-        spectral_norm: spectral normalization of every linear layer (discriminators), with
-            :func:`torch.nn.utils.parametrizations.spectral_norm`.
-        leaky: LeakyReLU(0.2) instead of ReLU.
-        dropout: dropout probability after each hidden layer, in [0, 1) (discriminators).
-        out_activation: ``None``, ``"tanh"`` (images in [-1, 1]) or ``"sigmoid"``.
-        out_shape: shape of one output, e.g. (1, 14, 14).
-
-    Raises:
-        ValueError: for non-positive sizes, an unknown activation or an out_shape whose size
-            is not out_dim.
-
-    Introduced in chapter 17.
-    """
-
-    def __init__(
-        self,
-        in_dim: int,
-        out_dim: int,
-        hidden: int = 128,
-        num_layers: int = 2,
-        *,
-        num_classes: int = 0,
-        batch_norm: bool = False,
-        spectral_norm: bool = False,
-        leaky: bool = False,
-        dropout: float = 0.0,
-        out_activation: str | None = None,
-        out_shape: tuple[int, ...] | None = None,
-    ):
-        super().__init__()
-        if min(in_dim, out_dim, hidden, num_layers) < 1 or num_classes < 0:
-            raise ValueError(
-                f"sizes must be positive, got in_dim={in_dim}, out_dim={out_dim}, "
-                f"hidden={hidden}, num_layers={num_layers}, num_classes={num_classes}"
-            )
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        if out_activation not in (None, "tanh", "sigmoid"):
-            raise ValueError(
-                f"out_activation must be None, 'tanh' or 'sigmoid', got {out_activation!r}"
-            )
-        if out_shape is not None and math.prod(out_shape) != out_dim:
-            raise ValueError(f"out_shape {out_shape} does not hold out_dim={out_dim} numbers")
-        self.num_classes, self.out_shape = num_classes, out_shape
-
-        def linear(a, b):
-            layer = nn.Linear(a, b)
-            return nn.utils.parametrizations.spectral_norm(layer) if spectral_norm else layer
-
-        layers, d = [], in_dim + num_classes
-        for _ in range(num_layers):
-            layers.append(linear(d, hidden))
-            if batch_norm:
-                layers.append(nn.BatchNorm1d(hidden))
-            layers.append(nn.LeakyReLU(0.2) if leaky else nn.ReLU())
-            if dropout:
-                layers.append(nn.Dropout(dropout))
-            d = hidden
-        layers.append(linear(d, out_dim))
-        if out_activation == "tanh":
-            layers.append(nn.Tanh())
-        elif out_activation == "sigmoid":
-            layers.append(nn.Sigmoid())
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        h = x.flatten(1)  # (B, in_dim)
-        if self.num_classes:
-            if y is None:
-                raise ValueError(
-                    "this network is conditional: pass the class labels y of shape (B,)"
-                )
-            h = torch.cat([h, F.one_hot(y, self.num_classes).to(h.dtype)], dim=1)  # (B, in_dim + C)
-        out = self.net(h)  # (B, out_dim)
-        return out.view(-1, *self.out_shape) if self.out_shape is not None else out
 
 
 @dataclasses.dataclass
@@ -549,7 +477,7 @@ def train_gan(
             (not implemented).
 
     Source: Goodfellow et al. (2014), algorithm 1; Gulrajani et al. (2017), algorithm 1.
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     config = config or GANConfig()
     if config.loss not in ("gan", "wgan-gp"):
@@ -642,36 +570,48 @@ def interpolate_latents(
         Shape (num, z_dim).
 
     Raises:
-        ValueError: for different shapes, num < 2 or an unknown method.
+        ValueError: for different shapes, num < 2, an unknown method, non-finite latents, or
+            slerp between exactly opposite directions. Slerp from or to the zero vector is the
+            linear path (the direction is the other endpoint's, the norm grows linearly).
 
-    Source: White (2016), Sampling generative networks. Introduced in chapter 17.
+    Source: White (2016), Sampling generative networks. Introduced in :doc:`/notebooks/17_gan`.
     """
     if z0.shape != z1.shape or z0.ndim != 1 or num < 2:
         raise ValueError(
             "need z0, z1 of one shape (z_dim,) and num >= 2, "
             f"got {tuple(z0.shape)}, {tuple(z1.shape)}, {num}"
         )
+    if method not in ("linear", "slerp"):
+        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
+    if not z0.is_floating_point() or not z1.is_floating_point():
+        raise ValueError(f"z0 and z1 must be floating point, got {z0.dtype} and {z1.dtype}")
+    require_finite(z0, "z0")
+    require_finite(z1, "z1")
+    require_same_dtype(z0=z0, z1=z1)
     t = torch.linspace(0, 1, num, dtype=z0.dtype, device=z0.device)[:, None]  # (num, 1)
     if method == "linear":
         return (1 - t) * z0 + t * z1
-    if method != "slerp":
-        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
     n0, n1 = z0.norm(), z1.norm()
+    if n0 == 0 or n1 == 0:  # from or to the origin: one direction, the norm grows linearly
+        return (1 - t) * z0 + t * z1
     u0, u1 = z0 / n0, z1 / n1
     omega = torch.arccos(torch.clamp(u0 @ u1, -1.0, 1.0))
     if omega.abs() < 1e-6:  # same direction: slerp is linear
         return (1 - t) * z0 + t * z1
+    if math.pi - omega < 1e-6:
+        raise ValueError("slerp between opposite directions is undefined (every great circle "
+                         "joins them); use method='linear' or move one endpoint")
     direction = (torch.sin((1 - t) * omega) * u0 + torch.sin(t * omega) * u1) / torch.sin(omega)
     return direction * ((1 - t) * n0 + t * n1)
 
 
 def cycle_consistency_loss(x: torch.Tensor, x_reconstructed: torch.Tensor) -> torch.Tensor:
-    """Cycle GAN's reconstruction term: mean |x - F(G(x))| (the L1 norm, averaged).
+    """Cycle GAN's reconstruction term: mean ``|x - F(G(x))|`` (the L1 norm, averaged).
 
     Raises:
         ValueError: if the shapes differ.
 
-    Source: Zhu et al. (2017), equation 2. Introduced in chapter 17.
+    Source: Zhu et al. (2017), equation 2. Introduced in :doc:`/notebooks/17_gan`.
     """
     if x.shape != x_reconstructed.shape:
         raise ValueError(

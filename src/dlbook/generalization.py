@@ -10,15 +10,15 @@ Two tools for the same question:
 
 * **The union bound with Hoeffding's inequality.** A training set D_train of N examples drawn
   independently from D_all is *bad* if some hypothesis h in the set H has a training loss far
-  from its loss on D_all: |L(h, D_train) − L(h, D_all)| > ε. For a loss in [0, 1],
+  from its loss on D_all: ``|L(h, D_train) − L(h, D_all)|`` > ε. For a loss in [0, 1],
 
-      P(D_train is bad) ≤ Σ_h P(|L(h, D_train) − L(h, D_all)| > ε) ≤ |H| · 2 exp(−2 N ε²),
+      P(D_train is bad) ≤ Σ_h P(``|L(h, D_train) − L(h, D_all)|`` > ε) ≤ ``|H|`` · 2 exp(−2 N ε²),
 
   (:func:`hoeffding_union_bound`). :func:`threshold_generalization_gaps` measures the left-hand
   side by simulation for the notes' family of threshold classifiers.
 
 Source: the notes' "guide to training" (cross validation, N-fold) and "Pokemon vs Digimon"
-learning-theory sections. Introduced in chapter 8 (A guide to training).
+learning-theory sections. Introduced in :doc:`/notebooks/08_training_guide`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
+
+from .checks import require_finite
 
 __all__ = [
     "kfold_indices",
@@ -59,7 +61,7 @@ def kfold_indices(n: int, k: int, shuffle: bool = False, seed: int | None = None
     Raises:
         ValueError: if k < 2 or n < k.
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     if int(k) != k or k < 2:
         raise ValueError(f"k must be an integer ≥ 2, got {k!r}")
@@ -96,7 +98,7 @@ def cross_validate(fit: Callable, loss: Callable, X, y, k: int = 5, *, shuffle: 
     Raises:
         ValueError: if X and y differ in length, or as :func:`kfold_indices`.
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     if len(X) != len(y):
         raise ValueError(f"X and y must have one length, got {len(X)} and {len(y)}")
@@ -108,10 +110,10 @@ def cross_validate(fit: Callable, loss: Callable, X, y, k: int = 5, *, shuffle: 
 
 
 def hoeffding_union_bound(num_hypotheses: int, n, eps) -> np.ndarray:
-    """The bound |H| · 2 exp(−2 N ε²) on P(D_train is bad), for a loss in [0, 1].
+    """The bound ``|H|`` · 2 exp(−2 N ε²) on P(D_train is bad), for a loss in [0, 1].
 
     Args:
-        num_hypotheses: |H| ≥ 1.
+        num_hypotheses: ``|H|`` ≥ 1.
         n: training-set size N (scalar or array).
         eps: tolerance ε > 0 (scalar or array; broadcasts with n).
 
@@ -119,9 +121,10 @@ def hoeffding_union_bound(num_hypotheses: int, n, eps) -> np.ndarray:
         The bound, float64 (it may exceed 1, when it says nothing).
 
     Raises:
-        ValueError: for |H| < 1, N < 1 or ε ≤ 0.
+        ValueError: for ``|H|`` < 1, N < 1 or ε ≤ 0.
 
-    Source: Hoeffding (1963) and the union bound, as in the notes. Introduced in chapter 8.
+    Source: Hoeffding (1963) and the union bound, as in the notes. Introduced in
+    :doc:`/notebooks/08_training_guide`.
     """
     n = np.asarray(n, dtype=np.float64)
     eps = np.asarray(eps, dtype=np.float64)
@@ -144,11 +147,13 @@ def threshold_losses(values, labels, thresholds) -> np.ndarray:
     Raises:
         ValueError: on mismatched shapes, non-increasing thresholds, or labels not 0/1.
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     values = np.asarray(values, dtype=np.float64)
     labels = np.asarray(labels)
     thresholds = np.asarray(thresholds, dtype=np.float64)
+    require_finite(values, "values")
+    require_finite(thresholds, "thresholds")
     if values.shape != labels.shape or values.ndim not in (1, 2) or values.shape[-1] == 0:
         raise ValueError(f"values and labels must have one shape (N,) or (M, N), got {values.shape} and {labels.shape}")
     if thresholds.ndim != 1 or np.any(np.diff(thresholds) <= 0):
@@ -177,7 +182,7 @@ class GapSample:
     Attributes:
         loss_all: L(h, D_all) for every h, shape (H,).
         loss_train: L(h, D_train) for every draw and h, shape (M, H).
-        max_gap: max_h |L(h, D_train) − L(h, D_all)| per draw, shape (M,).
+        max_gap: max_h ``|L(h, D_train) − L(h, D_all)|`` per draw, shape (M,).
         h_train: index of the best h on each D_train, shape (M,).
         h_all: index of the best h on D_all.
     """
@@ -213,7 +218,8 @@ def threshold_generalization_gaps(values, labels, thresholds, n: int, num_draws:
     Raises:
         ValueError: for n or num_draws < 1, or as :func:`threshold_losses`.
 
-    Source: the notes' "Pokemon vs Digimon" argument. Introduced in chapter 8.
+    Source: the notes' "Pokemon vs Digimon" argument. Introduced in
+    :doc:`/notebooks/08_training_guide`.
     """
     if n < 1 or num_draws < 1:
         raise ValueError(f"n and num_draws must be ≥ 1, got {n} and {num_draws}")

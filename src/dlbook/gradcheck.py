@@ -11,7 +11,7 @@ difference to rounding (two nearly equal numbers are subtracted). The estimate c
 evaluations of f per parameter, far too many to train a network with, but it is the standard
 test that a hand-derived (or hand-coded backward) gradient is right: a *gradient check*.
 
-Introduced in chapter 2 (Gradient descent).
+Introduced in :doc:`/notebooks/02_gradient_descent`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
+from .checks import require_finite
 
 __all__ = ["numerical_gradient", "relative_error"]
 
@@ -46,7 +48,7 @@ def numerical_gradient(
             more than one number.
 
     Source: the derivative as a limit of difference quotients; for its use as a gradient check
-    see Goodfellow et al. (2016), section 11.5. Introduced in chapter 2.
+    see Goodfellow et al. (2016), section 11.5. Introduced in :doc:`/notebooks/02_gradient_descent`.
     """
     if not h > 0:
         raise ValueError(f"h must be positive, got {h!r}")
@@ -90,11 +92,13 @@ def relative_error(a, b, eps: float = 1e-12) -> float:
     Raises:
         ValueError: if the shapes differ.
 
-    Introduced in chapter 2.
+    Introduced in :doc:`/notebooks/02_gradient_descent`.
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have one shape, got {a.shape} and {b.shape}")
+    require_finite(a, "a")
+    require_finite(b, "b")
     scale = max(np.linalg.norm(a), np.linalg.norm(b), eps)
     return float(np.linalg.norm(a - b) / scale)

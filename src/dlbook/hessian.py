@@ -23,7 +23,7 @@ This module works on any loss written as a function of one flat parameter vector
   lecture does.
 
 Source: the notes' section "local minima and saddle points" (Hung-yi Lee, ML 2021).
-Introduced in chapter 9 (Critical points and the Hessian).
+Introduced in :doc:`/notebooks/09_critical_points`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from torch import nn
+
+from .checks import require_finite, require_real
 
 __all__ = [
     "flat_loss",
@@ -57,6 +59,7 @@ def _check_theta(theta: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"theta must be a non-empty 1-D tensor of shape (P,), got {shape}")
     if not theta.is_floating_point():
         raise ValueError(f"theta must be a floating-point tensor, got dtype {theta.dtype}")
+    require_finite(theta, "theta")
     return theta
 
 
@@ -79,7 +82,7 @@ def flat_loss(net: nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.Tenso
     Raises:
         ValueError: if the net has no parameters, or X and y disagree on N.
 
-    Introduced in chapter 9.
+    Introduced in :doc:`/notebooks/09_critical_points`.
     """
     names, shapes, numels = [], [], []
     for name, p in net.named_parameters():
@@ -105,6 +108,25 @@ def flat_loss(net: nn.Module, loss_fn: Callable, X: torch.Tensor, y: torch.Tenso
     return loss_at, theta
 
 
+def _check_loss_at(loss_at: LossFn, theta: torch.Tensor) -> None:
+    """Evaluate the loss once at ``theta`` so that a mistake is reported in the caller's terms
+    (mixed float32/float64 tensors, a non-scalar loss) instead of from inside torch.func."""
+    try:
+        with torch.no_grad():
+            loss = loss_at(theta.detach())
+    except RuntimeError as err:
+        text = str(err)
+        if "dtype" in text or "scalar type" in text or "Double" in text or "Float" in text:
+            raise ValueError(
+                f"loss_at mixes floating dtypes: theta is {theta.dtype}, but the loss combines it "
+                f"with tensors of another dtype ({text.splitlines()[0]}); give theta and the "
+                "data one dtype") from err
+        raise
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"loss_at must return a scalar tensor, got {shape}")
+
+
 def hessian_dense(loss_at: LossFn, theta: torch.Tensor) -> torch.Tensor:
     """The full Hessian H[i, j] = ∂²L / ∂θ_i ∂θ_j at ``theta``, with :func:`torch.func.hessian`.
 
@@ -116,11 +138,13 @@ def hessian_dense(loss_at: LossFn, theta: torch.Tensor) -> torch.Tensor:
         H, shape (P, P), same dtype and device as ``theta``. Symmetric up to rounding.
 
     Raises:
-        ValueError: if ``theta`` is not a 1-D floating-point tensor.
+        ValueError: if ``theta`` is not a 1-D floating-point tensor, or ``loss_at`` mixes
+            dtypes (e.g. float64 parameters with float32 data) or does not return a scalar.
 
-    Introduced in chapter 9.
+    Introduced in :doc:`/notebooks/09_critical_points`.
     """
     theta = _check_theta(theta)
+    _check_loss_at(loss_at, theta)
     with warnings.catch_warnings():
         # PyTorch >= 2.10 warns from its own forward-mode set-up (it scripts a few internal
         # decompositions the first time forward-mode AD is used); nothing the caller can change.
@@ -147,7 +171,8 @@ def hvp(loss_at: LossFn, theta: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: if the shapes differ.
 
-    Source: Pearlmutter (1994), Fast exact multiplication by the Hessian. Introduced in chapter 9.
+    Source: Pearlmutter (1994), Fast exact multiplication by the Hessian. Introduced in
+    :doc:`/notebooks/09_critical_points`.
     """
     return hvp_operator(loss_at, theta)(v)
 
@@ -168,7 +193,7 @@ def hvp_operator(loss_at: LossFn, theta: torch.Tensor) -> Callable[[torch.Tensor
     Raises:
         ValueError: if ``theta`` is not 1-D floating point, or (when called) v has another shape.
 
-    Introduced in chapter 9.
+    Introduced in :doc:`/notebooks/09_critical_points`.
     """
     theta = _check_theta(theta).detach().clone().requires_grad_(True)  # (P,)
     with torch.enable_grad():
@@ -192,7 +217,7 @@ def hessian_by_hvp(loss_at: LossFn, theta: torch.Tensor) -> torch.Tensor:
     Returns:
         H, shape (P, P).
 
-    Introduced in chapter 9.
+    Introduced in :doc:`/notebooks/09_critical_points`.
     """
     apply = hvp_operator(loss_at, theta)
     eye = torch.eye(theta.numel(), dtype=theta.dtype, device=theta.device)  # (P, P)
@@ -225,7 +250,8 @@ def hessian_eigen(loss_at: LossFn, theta: torch.Tensor, k: int = 1, *, which: st
         ValueError: for ``which`` not one of the three, or k outside [1, P).
         scipy.sparse.linalg.ArpackNoConvergence: if Lanczos does not converge in ``maxiter``.
 
-    Source: Lanczos (1950); Lehoucq, Sorensen and Yang, ARPACK (1998). Introduced in chapter 9.
+    Source: Lanczos (1950); Lehoucq, Sorensen and Yang, ARPACK (1998). Introduced in
+    :doc:`/notebooks/09_critical_points`.
     """
     from scipy.sparse.linalg import LinearOperator, eigsh
 
@@ -260,7 +286,7 @@ def classify_critical_point(eigenvalues, tol: float = 1e-8) -> str:
 
     Args:
         eigenvalues: the Hessian's eigenvalues, shape (P,) (array-like of floats).
-        tol: eigenvalues with |λ| ≤ tol count as zero (≥ 0).
+        tol: eigenvalues with ``|λ|`` ≤ tol count as zero (≥ 0).
 
     Returns:
         ``"local minimum"`` (all > tol), ``"local maximum"`` (all < −tol), ``"saddle point"``
@@ -268,15 +294,16 @@ def classify_critical_point(eigenvalues, tol: float = 1e-8) -> str:
         some within tol of zero: the second-order test cannot tell; higher-order terms decide).
 
     Raises:
-        ValueError: for an empty or non-1-D array, or tol < 0.
+        ValueError: for an empty, non-1-D or non-finite array, or tol < 0.
 
-    Source: the notes, "local minima and saddle points". Introduced in chapter 9.
+    Source: the notes, "local minima and saddle points". Introduced in
+    :doc:`/notebooks/09_critical_points`.
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     if lam.ndim != 1 or lam.size == 0:
         raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
-    if tol < 0:
-        raise ValueError(f"tol must be non-negative, got {tol}")
+    require_finite(lam, "eigenvalues")
+    require_real(tol, "tol", low=0)
     pos, neg = np.any(lam > tol), np.any(lam < -tol)
     if pos and neg:
         return "saddle point"
@@ -301,11 +328,13 @@ def minimum_ratio(eigenvalues) -> float:
     Raises:
         ValueError: for an empty or non-1-D array.
 
-    Source: the notes, "local minima and saddle points". Introduced in chapter 9.
+    Source: the notes, "local minima and saddle points". Introduced in
+    :doc:`/notebooks/09_critical_points`.
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     if lam.ndim != 1 or lam.size == 0:
         raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
+    require_finite(lam, "eigenvalues")
     return float(np.mean(lam > 0))
 
 
@@ -327,7 +356,7 @@ def quadratic_model(loss0: float, g, H, theta0) -> Callable:
     Raises:
         ValueError: if the shapes do not agree, or (when called) θ's last axis is not P.
 
-    Introduced in chapter 9.
+    Introduced in :doc:`/notebooks/09_critical_points`.
     """
     g = np.asarray(g, dtype=np.float64)
     H = np.asarray(H, dtype=np.float64)

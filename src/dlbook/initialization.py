@@ -15,7 +15,7 @@
 
 Source: Goodfellow et al., *Deep Learning*, section 8.4; the review notes' "parameter
 initialization" (Gaussian, uniform, fixed values); Glorot and Bengio (2010); He et al. (2015).
-Introduced in chapter 8.
+Introduced in :doc:`/notebooks/08_training_guide`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SCHEMES = ("normal", "uniform", "xavier_normal", "xavier_uniform", "kaiming_norm
 
 
 def fans(weight: torch.Tensor) -> tuple[int, int]:
-    """Fan-in and fan-out of a weight of shape (out, in) or (out, in, *kernel).
+    """Fan-in and fan-out of a weight of shape (out, in) or ``(out, in, *kernel)``.
 
     Raises:
         ValueError: for a tensor with fewer than 2 dimensions.

@@ -40,7 +40,7 @@ The figure's layout is computed for the first frame and kept for the others.
 Both views label each slider with the parameter and its value (``η = 0.01``) and work from the
 keyboard (arrow keys on a focused slider).
 
-Introduced in chapter 1 (Machine learning in three steps).
+Introduced in :doc:`/notebooks/01_three_steps`.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def frame_grid(params: Mapping[str, Sequence], max_frames: int = DEFAULT_MAX_FRA
         ValueError: for no parameters, an empty or non-numeric value list, repeated values, or
             more combinations than ``max_frames`` (the message gives the count and the cap).
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     checked = _check_params(params)
     if not (isinstance(max_frames, numbers.Integral) and max_frames >= 1):
@@ -219,7 +219,8 @@ class SliderFigure(widgets.VBox):
                 self._background = canvas.copy_from_bbox(self.figure.bbox)
         if self._blit:
             if artists is None:
-                raise ValueError("update returned None after returning artists once; return the changed artists every time")
+                raise ValueError("update returned None after returning artists once; "
+                                 "return the changed artists every time")
             canvas.restore_region(self._background)
             for artist in artists:
                 artist.set_animated(True)
@@ -301,11 +302,16 @@ class SliderFigure(widgets.VBox):
             caption = html.escape(self._caption(n, self.values[n]))
             rows.append(
                 f'<div class="dlbook-slider-row" style="display:flex;align-items:center;gap:0.8em;margin:0.2em 0">'
-                f'<label for="{uid}-{i}" data-slider-label="{i}" style="min-width:9em;font-family:monospace">{caption}</label>'
+                f'<label for="{uid}-{i}" data-slider-label="{i}" '
+                f'style="min-width:9em;font-family:monospace">{caption}</label>'
                 f'<input type="range" id="{uid}-{i}" name="{html.escape(n)}" min="0" max="{len(self.params[n]) - 1}" '
                 f'step="1" value="{positions[i]}" aria-valuetext="{caption}" style="width:320px"></div>'
             )
-        payload = json.dumps(data).replace("</", "<\\/")
+        # Inside <script> the HTML parser, not JSON, decides where the element ends: "</script>",
+        # and "<!--<script>" which makes it skip the real end tag. JSON's \u escapes of <, > and
+        # & keep every label's text while leaving no markup in the element.
+        payload = (json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e")
+                   .replace("&", "\\u0026"))
         alt = html.escape(self.alt or "figure controlled by the sliders above")
         return (
             f'<div class="dlbook-slider" id="{uid}">'
@@ -385,7 +391,7 @@ def interact(
             frames than ``max_frames``, unknown names in ``labels`` or ``initial``, an initial
             value not in its list, or a ``draw`` that does not return a function.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     return SliderFigure(draw, params, labels=labels, initial=initial, figsize=figsize, dpi=dpi,
                         max_frames=max_frames, alt=alt)

@@ -3,18 +3,18 @@
 Two chapters need numbers that say how good something is without a single "correct answer"
 per example:
 
-* the GAN chapter scores a generator by the classes a trained classifier sees in its samples
-  (:func:`class_histogram`, :func:`entropy`, :func:`inception_score`) and by how far the
+* :doc:`/notebooks/17_gan` scores a generator by the classes a trained classifier sees in its
+  samples (:func:`class_histogram`, :func:`entropy`, :func:`inception_score`) and by how far the
   classifier's features of generated images lie from those of real ones
   (:func:`frechet_distance`, the idea behind the FID of Heusel et al., 2017);
-* the auto-encoder chapter scores anomaly detectors by their ROC curve and the area under it
-  (:func:`roc_curve`, :func:`roc_auc`), and by classifier confidence
+* :doc:`/notebooks/19_autoencoders` scores anomaly detectors by their ROC curve and the area
+  under it (:func:`roc_curve`, :func:`roc_auc`), and by classifier confidence
   (:func:`max_softmax_probability`, :func:`softmax_entropy`).
 
 Everything is written from the definitions with NumPy or PyTorch; the tests compare each
 function with scikit-learn or SciPy.
 
-Introduced in chapter 17 (Generative adversarial networks).
+Introduced in :doc:`/notebooks/17_gan`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+
+from .checks import require_finite, require_float
 
 __all__ = [
     "roc_curve",
@@ -80,7 +82,8 @@ def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ValueError: for mismatched or empty shapes, labels other than 0/1, a single class, or
             non-finite scores.
 
-    Source: Fawcett (2006), An introduction to ROC analysis. Introduced in chapter 19.
+    Source: Fawcett (2006), An introduction to ROC analysis. Introduced in
+    :doc:`/notebooks/19_autoencoders`.
     """
     scores, labels = _check_scores(scores, labels)
     order = np.argsort(-scores, kind="mergesort")  # (N,) descending
@@ -102,7 +105,7 @@ def roc_auc(scores, labels) -> float:
     Returns:
         The area, a float in [0, 1].
 
-    Introduced in chapter 19.
+    Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     fpr, tpr, _ = roc_curve(scores, labels)
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
@@ -116,7 +119,7 @@ def auc_by_ranks(scores, labels) -> float:
 
     Args and Raises: as :func:`roc_curve`.
 
-    Introduced in chapter 19.
+    Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     scores, labels = _check_scores(scores, labels)
     pos, neg = scores[labels == 1], scores[labels == 0]
@@ -133,13 +136,14 @@ def mean_and_covariance(features) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: unless features is 2-D with at least two rows.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     if isinstance(features, torch.Tensor):
         features = features.detach().cpu().numpy()
     F = np.asarray(features, dtype=np.float64)
     if F.ndim != 2 or F.shape[0] < 2:
         raise ValueError(f"features must have shape (N, D) with N >= 2, got {F.shape}")
+    require_finite(F, "features")
     mu = F.mean(axis=0)  # (D,)
     centered = F - mu  # (N, D)
     return mu, centered.T @ centered / (F.shape[0] - 1)
@@ -168,10 +172,11 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
         The distance, in squared feature units (a float >= 0 up to rounding).
 
     Raises:
-        ValueError: for inconsistent shapes.
+        ValueError: for inconsistent shapes, non-finite values, or a covariance that is not
+            symmetric positive semi-definite (up to rounding).
 
     Source: Dowson and Landau (1982); used on Inception features as the FID by Heusel et al.
-    (2017). Introduced in chapter 17.
+    (2017). Introduced in :doc:`/notebooks/17_gan`.
     """
     mu1, mu2 = np.asarray(mu1, np.float64), np.asarray(mu2, np.float64)
     sigma1, sigma2 = np.asarray(sigma1, np.float64), np.asarray(sigma2, np.float64)
@@ -181,6 +186,17 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
             f"expected means (D,) and covariances (D, D); got {mu1.shape}, {sigma1.shape}, "
             f"{mu2.shape}, {sigma2.shape}"
         )
+    for name, value in (("mu1", mu1), ("sigma1", sigma1), ("mu2", mu2), ("sigma2", sigma2)):
+        require_finite(value, name)
+    for name, S in (("sigma1", sigma1), ("sigma2", sigma2)):
+        size = max(1.0, float(np.abs(S).max(initial=0.0)))
+        if not np.allclose(S, S.T, rtol=0, atol=1e-8 * size):
+            raise ValueError(f"{name} must be a symmetric covariance matrix, got one with "
+                             f"max |S - S^T| = {np.abs(S - S.T).max():.3g}")
+        smallest = float(np.linalg.eigvalsh(S).min(initial=0.0))
+        if smallest < -1e-8 * size:
+            raise ValueError(f"{name} must be positive semi-definite (a covariance), got an "
+                             f"eigenvalue of {smallest:.4g}")
     root1 = _sqrt_psd(sigma1)  # (D, D)
     middle = root1 @ sigma2 @ root1  # (D, D), symmetric PSD
     middle = (middle + middle.T) / 2  # remove rounding asymmetry
@@ -207,7 +223,7 @@ def classifier_features(
     Raises:
         ValueError: if net is not sequential.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     if not isinstance(net, nn.Sequential) or len(net) < 2:
         raise ValueError(
@@ -236,7 +252,7 @@ def class_histogram(predicted, num_classes: int) -> np.ndarray:
     Raises:
         ValueError: for an empty input or indices out of range.
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     predicted = np.asarray(predicted.cpu() if isinstance(predicted, torch.Tensor) else predicted)
     if predicted.ndim != 1 or len(predicted) == 0:
@@ -261,7 +277,7 @@ def entropy(p, axis: int = -1) -> np.ndarray | float:
     Raises:
         ValueError: for negative entries or rows that do not sum to 1 (within 1e-6).
 
-    Introduced in chapter 17.
+    Introduced in :doc:`/notebooks/17_gan`.
     """
     p = np.asarray(p, dtype=np.float64)
     if np.any(p < 0) or not np.allclose(p.sum(axis=axis), 1.0, atol=1e-6):
@@ -282,11 +298,11 @@ def inception_score(probs) -> float:
         ValueError: for a shape other than (N, K) or rows that are not distributions.
 
     Source: Salimans et al. (2016), here with the book's digit classifier in place of
-    Inception. Introduced in chapter 17.
+    Inception. Introduced in :doc:`/notebooks/17_gan`.
     """
     probs = np.asarray(probs.cpu() if isinstance(probs, torch.Tensor) else probs, dtype=np.float64)
-    if probs.ndim != 2:
-        raise ValueError(f"probs must have shape (N, K), got {probs.shape}")
+    if probs.ndim != 2 or probs.size == 0:
+        raise ValueError(f"probs must have shape (N, K) with N, K >= 1, got {probs.shape}")
     marginal = probs.mean(axis=0)  # (K,) p(y)
     # E_x KL(p(y|x) || p(y)) = H(p(y)) - E_x H(p(y|x))
     return float(np.exp(entropy(marginal) - np.mean(entropy(probs, axis=1))))
@@ -304,10 +320,11 @@ def max_softmax_probability(logits: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: unless logits are 2-D.
 
-    Source: Hendrycks and Gimpel (2017). Introduced in chapter 19.
+    Source: Hendrycks and Gimpel (2017). Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")
+    require_float(logits=logits)
     return torch.softmax(logits, dim=1).max(dim=1).values
 
 
@@ -324,9 +341,10 @@ def softmax_entropy(logits: torch.Tensor) -> torch.Tensor:
     Raises:
         ValueError: unless logits are 2-D.
 
-    Introduced in chapter 19.
+    Introduced in :doc:`/notebooks/19_autoencoders`.
     """
     if logits.ndim != 2:
         raise ValueError(f"logits must have shape (N, K), got {tuple(logits.shape)}")
+    require_float(logits=logits)
     p = torch.softmax(logits, dim=1)  # (N, K)
     return torch.logsumexp(logits, dim=1) - (p * logits).sum(dim=1)

@@ -1,4 +1,4 @@
-"""Batch normalization written from scratch: batch statistics, learned scale and shift, running averages.
+"""Batch and layer normalization written from scratch: batch statistics, learned scale and shift, running averages.
 
 For each feature (channel) $i$ the layer standardizes its input over the examples of a batch,
 then rescales and shifts it with learned parameters:
@@ -14,7 +14,8 @@ conventions are PyTorch's, so that :class:`BatchNorm1d` and :class:`BatchNorm2d`
 statistics included:
 
 * ``momentum`` is the weight of the *new* value, ``running = (1 - momentum) * running +
-  momentum * batch_value`` (0.1 by default): the opposite of the λ of momentum in chapter 10
+  momentum * batch_value`` (0.1 by default): the opposite of the λ of momentum in
+  :doc:`/notebooks/10_batch_momentum`
   and of Adam's β, which weigh the *old* value; ``momentum=None`` takes the plain average of
   all batches seen so far (``1 / num_batches_tracked``);
 * the batch variance used to normalize is the biased one (divided by m, the number of values
@@ -24,8 +25,13 @@ statistics included:
 :func:`batch_norm_backward` is the backward pass derived by hand; the layers themselves let
 autograd differentiate through :func:`batch_norm`.
 
-Source: Ioffe and Szegedy (2015); the notes' "Batch normalization" (Lee) and "批量归一化与层
-归一化" (Qiu's review notes). Introduced in chapter 11.
+:class:`LayerNorm` standardizes each example over its own features instead (the last
+dimension): no batch statistics, so it behaves the same in training and evaluation and for a
+batch of one; recurrent networks and transformers use it.
+
+Source: Ioffe and Szegedy (2015); Ba, Kiros and Hinton (2016); the notes' "Batch normalization"
+(Lee) and "批量归一化与层归一化" (Qiu's review notes). Introduced in
+:doc:`/notebooks/11_adaptive_learning_rates`.
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ import numbers
 import torch
 from torch import nn
 
-__all__ = ["batch_norm", "batch_norm_backward", "BatchNorm1d", "BatchNorm2d"]
+from .checks import require_float, require_real
+
+__all__ = ["batch_norm", "batch_norm_backward", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 def _reduce_dims(x: torch.Tensor) -> list[int]:
@@ -70,7 +78,7 @@ def batch_norm(
     """Batch normalization of x over all its dimensions but the feature dimension 1.
 
     Args:
-        x: (N, C) or (N, C, *), e.g. (N, C, L) or (N, C, H, W); any float dtype.
+        x: (N, C) or ``(N, C, *)``, e.g. (N, C, L) or (N, C, H, W); any float dtype.
         running_mean, running_var: (C,) running statistics, or None. In training mode they are
             updated *in place* (``(1 - momentum) * old + momentum * new``, with the unbiased
             batch variance); in evaluation mode they are used instead of the batch statistics.
@@ -81,16 +89,16 @@ def batch_norm(
         eps: added to the variance before the square root.
 
     Returns:
-        A tensor of the shape and dtype of x: gamma * (x - mu) / sqrt(var + eps) + beta.
+        A tensor of the shape and dtype of x: ``gamma * (x - mu) / sqrt(var + eps) + beta``.
 
     Raises:
         ValueError: on x with fewer than 2 dimensions, on statistics or parameters not of shape
             (C,), on only one of the two running statistics, in training mode with a single
             value per feature (its variance is undefined), or in evaluation mode without running
-            statistics.
+            statistics; for a negative or non-finite eps, or a negative running variance.
 
     Same semantics as :func:`torch.nn.functional.batch_norm`. Source: Ioffe and Szegedy (2015).
-    Introduced in chapter 11.
+    Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check_input(x)
     num_features = x.shape[1]
@@ -101,6 +109,10 @@ def batch_norm(
                              f"got {tuple(v.shape)}")
     if (running_mean is None) != (running_var is None):
         raise ValueError("running_mean and running_var must be given together (or both None)")
+    require_real(eps, "eps", low=0)
+    if running_var is not None and bool((running_var < 0).any()):
+        raise ValueError(f"running_var must be non-negative (a variance), got a minimum of "
+                         f"{running_var.min().item():.4g}")
     dims = _reduce_dims(x)
     if training:
         if not (isinstance(momentum, numbers.Real) and 0 <= momentum <= 1):
@@ -141,19 +153,21 @@ def batch_norm_backward(
     examples: the gradient for one example depends on all the others in its batch.
 
     Args:
-        grad_out: (N, C, *) gradient of the loss with respect to the layer's output.
-        x: (N, C, *) the layer's input (its batch statistics are recomputed).
+        grad_out: ``(N, C, *)`` gradient of the loss with respect to the layer's output.
+        x: ``(N, C, *)`` the layer's input (its batch statistics are recomputed).
         weight: (C,) gamma, or None for 1. eps: as in the forward pass.
 
     Returns:
-        (grad_x, grad_weight, grad_bias) of shapes (N, C, *), (C,), (C,).
+        (grad_x, grad_weight, grad_bias) of shapes ``(N, C, *)``, (C,), (C,).
 
     Raises:
         ValueError: if grad_out and x differ in shape or x has fewer than 2 dimensions.
 
-    Source: Ioffe and Szegedy (2015), section 3. Introduced in chapter 11.
+    Source: Ioffe and Szegedy (2015), section 3. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check_input(x)
+    require_float(grad_out=grad_out, x=x, weight=weight)
     if grad_out.shape != x.shape:
         raise ValueError(f"grad_out must have the shape of x {tuple(x.shape)}, got {tuple(grad_out.shape)}")
     dims = _reduce_dims(x)
@@ -229,7 +243,7 @@ class BatchNorm1d(_BatchNorm):
         ValueError: on a bad argument; in forward, on an input that is not (N, C) or (N, C, L)
             with C = num_features, or on a single value per feature in training mode.
 
-    Source: Ioffe and Szegedy (2015). Introduced in chapter 11.
+    Source: Ioffe and Szegedy (2015). Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     _input_dims = (2, 3)
@@ -245,7 +259,41 @@ class BatchNorm2d(_BatchNorm):
     Raises:
         ValueError: as :class:`BatchNorm1d`, for an input that is not (N, C, H, W).
 
-    Source: Ioffe and Szegedy (2015), section 3.2. Introduced in chapter 11.
+    Source: Ioffe and Szegedy (2015), section 3.2. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     _input_dims = (4,)
+
+
+class LayerNorm(nn.Module):
+    """Layer normalization: standardize each vector over its own features, then scale and shift.
+
+    LN(x) = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta, with the mean and the (biased)
+    variance taken over the last dimension of each vector separately: unlike batch
+    normalization it needs no batch statistics.
+
+    Args:
+        d_model: size of the last dimension. eps: added to the variance.
+
+    Attributes:
+        weight (gamma) and bias (beta), shape (d_model,), named as in :class:`torch.nn.LayerNorm`.
+
+    Source: Ba, Kiros and Hinton (2016). Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`; used by the recurrent network of
+    :doc:`/notebooks/14_rnn` and the transformer of :doc:`/notebooks/16_transformer`.
+    """
+
+    def __init__(self, d_model: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d_model))
+        self.bias = nn.Parameter(torch.zeros(d_model))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: (..., d_model) -> (..., d_model). Raises ValueError on another last dimension."""
+        if x.shape[-1] != self.weight.shape[0]:
+            raise ValueError(f"expected (..., {self.weight.shape[0]}), got {tuple(x.shape)}")
+        mean = x.mean(dim=-1, keepdim=True)  # (..., 1)
+        var = x.var(dim=-1, unbiased=False, keepdim=True)  # (..., 1)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias

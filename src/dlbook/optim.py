@@ -1,7 +1,13 @@
-"""Optimizers written from scratch: momentum, Nesterov, AdaGrad, RMSProp, Adadelta, Adam, clipping.
+"""Optimizers from scratch: gradient descent, momentum, Nesterov, AdaGrad, RMSProp, Adadelta, Adam, clipping.
 
-Each optimizer is a small class with PyTorch's interface (it subclasses
-:class:`torch.optim.Optimizer` for the plumbing: parameter groups, ``zero_grad``,
+:func:`gradient_descent` is plain gradient descent θ ← θ − η g on a function of a NumPy
+parameter vector, keeping every point it visits (a :class:`GDPath`) so that the path can be
+drawn on an error surface (:mod:`dlbook.surfaces`); it stops on a budget of updates, a small
+gradient, a small change of the loss, or divergence.
+
+The optimizers of deep learning work on PyTorch parameters instead. Each is a small class with
+PyTorch's interface (it subclasses :class:`torch.optim.Optimizer` for the plumbing: parameter
+groups, ``zero_grad``,
 ``state_dict``, and so that PyTorch's learning-rate schedulers drive it), but its ``step`` is
 written out here, one line per formula. Each follows PyTorch's exact conventions, so that the
 book's tests can check it against ``torch.optim`` step by step:
@@ -16,7 +22,7 @@ book's tests can check it against ``torch.optim`` step by step:
 
 (The notes write momentum as m ← λ m − η g, θ ← θ + m; with a constant η this is the same
 path, with m = −η v. Qiu's textbook puts ε inside the square root; PyTorch, and this module,
-outside. Chapter 11 discusses both.)
+outside. :doc:`/notebooks/11_adaptive_learning_rates` discusses both.)
 
 :func:`clip_grad_value_` and :func:`clip_grad_norm_` clip gradients in place, as PyTorch's
 functions of the same names do. :func:`optimize_path` runs any optimizer, ours or PyTorch's,
@@ -25,11 +31,16 @@ on a function of a parameter vector and records the path, for drawing on an erro
 Sources: Polyak (1964) momentum; Nesterov (1983) and Sutskever et al. (2013); Duchi, Hazan and
 Singer (2011) AdaGrad; Tieleman and Hinton (2012) RMSProp; Zeiler (2012) Adadelta; Kingma and
 Ba (2015) Adam; Pascanu, Mikolov and Bengio (2013) clipping. The notes: "adaptive learning
-rate" (Lee) and chapter 7 of Qiu's review notes. Introduced in chapters 10 and 11.
+rate" (Lee) and chapter 7 of Qiu's review notes. Gradient descent is introduced in
+:doc:`/notebooks/01_three_steps` (:doc:`/notebooks/02_gradient_descent`
+adds the stopping rule on the change of the loss), momentum in
+:doc:`/notebooks/10_batch_momentum`, the adaptive methods in
+:doc:`/notebooks/11_adaptive_learning_rates`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Callable, Iterable
@@ -37,10 +48,122 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import torch
 
-from .surfaces import GDPath
+__all__ = ["GDPath", "gradient_descent", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam",
+           "clip_grad_value_", "clip_grad_norm_", "optimize_path"]
 
-__all__ = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "clip_grad_value_",
-           "clip_grad_norm_", "optimize_path"]
+
+@dataclasses.dataclass
+class GDPath:
+    """What :func:`gradient_descent` returns.
+
+    Attributes:
+        params: every point visited, shape (T + 1, P), float64; row 0 is the start.
+        losses: the loss at each point, shape (T + 1,), or ``None`` if no loss was given.
+        stopped: why it stopped: ``"max_steps"``, ``"small_gradient"`` (‖g‖ ≤ tol),
+            ``"small_loss_change"`` (``|L_t − L_{t−1}|`` ≤ loss_tol,
+            :doc:`/notebooks/02_gradient_descent`) or ``"diverged"``
+            (a parameter or gradient became inf or NaN).
+    """
+
+    params: np.ndarray
+    losses: np.ndarray | None
+    stopped: str
+
+    @property
+    def num_steps(self) -> int:
+        """Number of updates taken (T)."""
+        return len(self.params) - 1
+
+    @property
+    def final(self) -> np.ndarray:
+        """The last point, shape (P,)."""
+        return self.params[-1]
+
+
+def gradient_descent(
+    grad_fn: Callable[[np.ndarray], np.ndarray],
+    theta0,
+    lr: float,
+    num_steps: int,
+    *,
+    tol: float = 0.0,
+    loss_fn: Callable[[np.ndarray], float] | None = None,
+    loss_tol: float = 0.0,
+) -> GDPath:
+    """Plain gradient descent θ ← θ − η ∇L(θ) that records its path.
+
+    It stops after ``num_steps`` updates, as soon as ‖∇L(θ)‖ ≤ ``tol`` (the gradient is
+    practically zero: a critical point), as soon as an update changes the loss by at most
+    ``loss_tol`` (progress has become too slow to be worth waiting for), or when the iterates
+    blow up (inf or NaN, the sign of a learning rate that is too large).
+
+    Args:
+        grad_fn: θ of shape (P,) → gradient of shape (P,).
+        theta0: starting point, shape (P,) (a scalar is treated as P = 1).
+        lr: learning rate η > 0.
+        num_steps: the most updates to take, ≥ 0.
+        tol: stop when the gradient's Euclidean norm is at most this (≥ 0; 0 never stops early
+            unless the gradient is exactly zero).
+        loss_fn: optional θ → L(θ), recorded at each point.
+        loss_tol: stop when one update changes the loss by at most this (≥ 0; needs
+            ``loss_fn``; 0 never stops early unless the loss stops changing exactly). Added in
+            :doc:`/notebooks/02_gradient_descent`.
+
+    Returns:
+        A :class:`GDPath`.
+
+    Raises:
+        ValueError: for lr ≤ 0, num_steps < 0, tol < 0, loss_tol < 0, loss_tol > 0 without
+            ``loss_fn``, or a gradient of the wrong shape.
+
+    Source: the notes' "three steps", step 3 (optimization), and its two reasons to stop (a
+    budget of updates, a zero gradient). Introduced in :doc:`/notebooks/01_three_steps`.
+    """
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    if int(num_steps) != num_steps or num_steps < 0:
+        raise ValueError(f"num_steps must be a non-negative integer, got {num_steps!r}")
+    if tol < 0:
+        raise ValueError(f"tol must be non-negative, got {tol!r}")
+    if loss_tol < 0:
+        raise ValueError(f"loss_tol must be non-negative, got {loss_tol!r}")
+    if loss_tol > 0 and loss_fn is None:
+        raise ValueError("loss_tol > 0 needs loss_fn, to measure the change of the loss")
+    theta = np.atleast_1d(np.asarray(theta0, dtype=np.float64)).copy()
+    if theta.ndim != 1:
+        raise ValueError(f"theta0 must be a scalar or 1-D, got shape {theta.shape}")
+    path = [theta.copy()]
+
+    def scalar_loss(th) -> float:
+        value = np.asarray(loss_fn(th), dtype=np.float64)
+        if value.size != 1:
+            raise ValueError(f"loss_fn must return one number, got shape {value.shape}")
+        return value.item()
+
+    losses = [scalar_loss(theta)] if loss_fn is not None else None
+    stopped = "max_steps"
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(int(num_steps)):
+            g = np.atleast_1d(np.asarray(grad_fn(theta), dtype=np.float64))
+            if g.shape != theta.shape:
+                raise ValueError(f"grad_fn returned shape {g.shape}, expected {theta.shape}")
+            if not np.all(np.isfinite(g)):
+                stopped = "diverged"
+                break
+            if np.linalg.norm(g) <= tol:
+                stopped = "small_gradient"
+                break
+            theta = theta - lr * g
+            path.append(theta.copy())
+            if losses is not None:
+                losses.append(scalar_loss(theta))
+            if not np.all(np.isfinite(theta)):
+                stopped = "diverged"
+                break
+            if losses is not None and loss_tol > 0 and abs(losses[-1] - losses[-2]) <= loss_tol:
+                stopped = "small_loss_change"
+                break
+    return GDPath(np.array(path), None if losses is None else np.array(losses), stopped)
 
 
 def _positive(name: str, value: float, allow_zero: bool = False) -> None:
@@ -83,7 +206,8 @@ class SGD(_Optimizer):
     * plain (μ = 0): θ ← θ − η g;
     * momentum: v ← μ v + g, θ ← θ − η v (v starts at 0, so v₁ = g₁);
     * Nesterov: v ← μ v + g, θ ← θ − η (g + μ v). This is the look-ahead method written in the
-      variable θ + μ·(last step); chapter 11 shows the change of variables.
+      variable θ + μ·(last step);
+      :doc:`/notebooks/11_adaptive_learning_rates` shows the change of variables.
 
     Args:
         params: an iterable of tensors (``net.parameters()``) or of parameter-group dicts.
@@ -95,7 +219,8 @@ class SGD(_Optimizer):
         ValueError: for η ≤ 0, μ outside [0, 1), or Nesterov without momentum.
 
     Matches ``torch.optim.SGD(params, lr, momentum, nesterov=...)`` (dampening 0, no weight
-    decay). Introduced in chapter 10 (momentum) and chapter 11 (Nesterov).
+    decay). Introduced in :doc:`/notebooks/10_batch_momentum` (momentum) and
+    :doc:`/notebooks/11_adaptive_learning_rates` (Nesterov).
     """
 
     def __init__(self, params: Iterable, lr: float, momentum: float = 0.0, nesterov: bool = False):
@@ -131,7 +256,8 @@ class Adagrad(_Optimizer):
         ValueError: for η ≤ 0, ε < 0 or decay < 0.
 
     Matches ``torch.optim.Adagrad(params, lr, lr_decay, eps=eps)`` with no initial accumulator.
-    Source: Duchi, Hazan and Singer (2011). Introduced in chapter 11.
+    Source: Duchi, Hazan and Singer (2011). Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-2, eps: float = 1e-10,
@@ -164,7 +290,8 @@ class RMSprop(_Optimizer):
         ValueError: for η ≤ 0, α outside [0, 1) or ε < 0.
 
     Matches ``torch.optim.RMSprop(params, lr, alpha, eps)`` (not centered, no momentum).
-    Source: Tieleman and Hinton (2012), Coursera lecture 6.5. Introduced in chapter 11.
+    Source: Tieleman and Hinton (2012), Coursera lecture 6.5. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8):
@@ -195,7 +322,7 @@ class Adadelta(_Optimizer):
         ValueError: for η ≤ 0, ρ outside [0, 1) or ε ≤ 0.
 
     Matches ``torch.optim.Adadelta(params, lr, rho, eps)``. Source: Zeiler (2012).
-    Introduced in chapter 11.
+    Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     def __init__(self, params: Iterable, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6):
@@ -230,7 +357,7 @@ class Adam(_Optimizer):
         ValueError: for η ≤ 0, a β outside [0, 1) or ε < 0.
 
     Matches ``torch.optim.Adam(params, lr, betas, eps)`` (no weight decay, no AMSGrad).
-    Source: Kingma and Ba (2015). Introduced in chapter 11.
+    Source: Kingma and Ba (2015). Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
 
     def __init__(self, params: Iterable, lr: float = 1e-3,
@@ -272,7 +399,7 @@ def clip_grad_value_(params, clip_value: float) -> None:
         ValueError: for c ≤ 0.
 
     Matches :func:`torch.nn.utils.clip_grad_value_`. Source: Qiu's notes, chapter 7 (阈值截断).
-    Introduced in chapter 11.
+    Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _positive("clip_value", clip_value)
     for g in _grads(params):
@@ -297,7 +424,8 @@ def clip_grad_norm_(params, max_norm: float, eps: float = 1e-6) -> torch.Tensor:
         ValueError: for b ≤ 0 or ε < 0.
 
     Matches :func:`torch.nn.utils.clip_grad_norm_`. Source: Pascanu, Mikolov and Bengio
-    (2013); Qiu's notes, chapter 7 (按模截断). Introduced in chapter 11.
+    (2013); Qiu's notes, chapter 7 (按模截断). Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _positive("max_norm", max_norm)
     _positive("eps", eps, allow_zero=True)
@@ -329,13 +457,13 @@ def optimize_path(make_optimizer: Callable[[list[torch.Tensor]], torch.optim.Opt
             ``lambda th: clip_grad_norm_(th, 1.0)``.
 
     Returns:
-        A :class:`dlbook.surfaces.GDPath` with ``params`` of shape (T + 1, P), the loss at
+        A :class:`GDPath` with ``params`` of shape (T + 1, P), the loss at
         each point, and ``stopped`` = ``"max_steps"`` or ``"diverged"`` (inf or NaN).
 
     Raises:
         ValueError: for num_steps < 0 or a θ₀ that is not a scalar or 1-D.
 
-    Introduced in chapter 10.
+    Introduced in :doc:`/notebooks/10_batch_momentum`.
     """
     if int(num_steps) != num_steps or num_steps < 0:
         raise ValueError(f"num_steps must be a non-negative integer, got {num_steps!r}")

@@ -16,7 +16,7 @@ one-hidden-layer ReLU network that *is* a given piecewise linear curve (move 3).
 Source: the notes' section on piecewise linear curves, sigmoid and ReLU (Lee, ML 2021,
 lecture "Introduction of machine / deep learning").
 
-Introduced in chapter 4 (Piecewise linear curves, sigmoid and ReLU).
+Introduced in :doc:`/notebooks/04_sigmoid_relu`.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def hard_sigmoid(x, start: float, end: float, height: float) -> torch.Tensor:
     Raises:
         ValueError: if start >= end.
 
-    Introduced in chapter 4.
+    Introduced in :doc:`/notebooks/04_sigmoid_relu`.
     """
     _check_ramp(start, end)
     x = _tensor(x)
@@ -74,7 +74,7 @@ def hard_sigmoid_from_relus(x, start: float, end: float, height: float) -> torch
     height / (end - start) * (max(0, x - start) - max(0, x - end)).
 
     The first ReLU starts the ramp at ``start``, the second cancels its slope from ``end``
-    on. Raises ``ValueError`` if start >= end. Introduced in chapter 4.
+    on. Raises ``ValueError`` if start >= end. Introduced in :doc:`/notebooks/04_sigmoid_relu`.
     """
     _check_ramp(start, end)
     x = _tensor(x)
@@ -95,7 +95,7 @@ def sigmoid_for_hard_sigmoid(start: float, end: float, height: float) -> tuple[f
     Raises:
         ValueError: if start >= end.
 
-    Introduced in chapter 4.
+    Introduced in :doc:`/notebooks/04_sigmoid_relu`.
     """
     _check_ramp(start, end)
     w = 4.0 / (end - start)
@@ -128,7 +128,7 @@ class HardSigmoidSum:
         return y
 
     def pieces(self, x) -> torch.Tensor:
-        """Each hard sigmoid evaluated on x: shape (len(self), *x.shape)."""
+        """Each hard sigmoid evaluated on x: shape ``(len(self), *x.shape)``."""
         x = _tensor(x)
         return torch.stack([hard_sigmoid(x, s, e, h)
                             for s, e, h in zip(self.starts, self.ends, self.heights)])
@@ -165,7 +165,8 @@ def piecewise_linear_as_hard_sigmoids(knots_x, knots_y) -> HardSigmoidSum:
     Raises:
         ValueError: for fewer than two knots, shapes that differ, or knots_x not increasing.
 
-    Source: the notes' "red curve = constant + sum of blue functions". Introduced in chapter 4.
+    Source: the notes' "red curve = constant + sum of blue functions". Introduced in
+    :doc:`/notebooks/04_sigmoid_relu`.
     """
     kx, ky = _check_knots(knots_x, knots_y)
     return HardSigmoidSum(
@@ -197,7 +198,7 @@ def relu_network_from_knots(knots_x, knots_y) -> nn.Sequential:
         ValueError: as :func:`piecewise_linear_as_hard_sigmoids`.
 
     Source: the constructive half of the universal approximation theorem for ReLU networks
-    (see Goodfellow et al. 2016, section 6.4.1). Introduced in chapter 4.
+    (see Goodfellow et al. 2016, section 6.4.1). Introduced in :doc:`/notebooks/04_sigmoid_relu`.
     """
     kx, ky = _check_knots(knots_x, knots_y)
     dtype = torch.get_default_dtype()

@@ -1,10 +1,13 @@
-"""One look for every figure of the book: the style, and contour / 3-D views of error surfaces.
+"""One look for every figure of the book: the style, error surfaces, networks, attention maps, image grids.
 
 Call :func:`use_style` in a chapter's setup cell. The drawing helpers take the axes to draw on
-(never create global figures), label every axis, and take the units as arguments so that each
-chapter says what its numbers measure.
+(or make one figure and return it, never drawing into a global one), label every axis, and take
+the units as arguments so that each chapter says what its numbers measure. The figures that
+several chapters draw live here once: the contour plot and 3-D view of an error surface, side
+by side (:func:`plot_surface_pairs`), and a grid of images such as digits, reconstructions or
+saliency maps (:func:`image_grid`).
 
-Introduced in chapter 1 (Machine learning in three steps).
+Introduced in :doc:`/notebooks/01_three_steps`.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 
-__all__ = ["use_style", "SURFACE_CMAP", "PATH_COLORS", "ATTENTION_CMAP", "plot_contour",
-           "plot_surface3d", "plot_path", "plot_network", "token_label", "plot_attention"]
+__all__ = ["use_style", "SURFACE_CMAP", "PATH_COLORS", "ATTENTION_CMAP", "IMAGE_CMAP", "plot_contour",
+           "plot_surface3d", "plot_surface_pairs", "plot_path", "plot_network", "token_label",
+           "plot_attention", "image_grid"]
 
 SURFACE_CMAP = "viridis"
 """Colormap of every error surface in the book (dark = low loss, yellow = high)."""
@@ -24,12 +28,15 @@ PATH_COLORS = ("#e4572e", "#ffffff", "#17bebb", "#ffc914", "#76b041", "#d16ba5")
 ATTENTION_CMAP = "Blues"
 """Colormap of every attention map in the book (white = 0, dark blue = the largest weight)."""
 
+IMAGE_CMAP = "gray_r"
+"""Colormap of grey images (digits): white = 0, black = 1, as ink on paper."""
+
 
 def use_style() -> None:
     """Set the book's matplotlib defaults: readable sizes, a light grid, constrained layout,
     and the inline backend's PNG at a resolution that stays sharp without bloating pages.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     mpl.rcParams.update(
         {
@@ -91,7 +98,7 @@ def plot_contour(
     Raises:
         ValueError: if the shapes differ, or ``log`` is set and L has non-positive values.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     W, B, L = _check_grid(W, B, L)
     if log:
@@ -129,7 +136,7 @@ def plot_surface3d(ax3d, W, B, L, *, xlabel="w", ylabel="b", zlabel="loss L", st
     Raises:
         ValueError: if the shapes differ or the stride is below 1.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     W, B, L = _check_grid(W, B, L)
     if stride < 1:
@@ -141,6 +148,53 @@ def plot_surface3d(ax3d, W, B, L, *, xlabel="w", ylabel="b", zlabel="loss L", st
     ax3d.set_ylabel(ylabel)
     ax3d.set_zlabel(zlabel)
     return surf
+
+
+def plot_surface_pairs(grids, *, xlabel: str, ylabel: str, zlabels, log: bool = True,
+                       stride: int = 4, view: tuple[float, float] = (30, -60),
+                       figsize: tuple[float, float] | None = None, mark_minimum: bool = True):
+    """Error surfaces side by side, one column each: the contour plot above, the 3-D view below.
+
+    Args:
+        grids: ``{name: (W, B, L)}``, each as :func:`dlbook.surfaces.loss_surface` returns it.
+        xlabel, ylabel: parameter axis labels with units, shared by every surface.
+        zlabels: ``{name: label}`` of each loss, with its unit (colour bar and vertical axis).
+        log: logarithmic colour levels in the contour plots (:func:`plot_contour`).
+        stride: grid-line stride of the 3-D views (:func:`plot_surface3d`).
+        view: (elevation, azimuth) of the 3-D views, in degrees.
+        figsize: figure size in inches; by default 5 wide per surface and 7.4 high.
+        mark_minimum: mark the lowest grid point of each surface with a white star.
+
+    Returns:
+        ``(fig, axes)``: the figure and a (2, len(grids)) array of Axes, contour plots in row
+        0 and 3-D views in row 1, in the order of ``grids``.
+
+    Raises:
+        ValueError: if ``grids`` is empty, a zlabel is missing, or as :func:`plot_contour`.
+
+    Introduced in :doc:`/notebooks/01_three_steps`; used again in
+    :doc:`/notebooks/03_error_surfaces`.
+    """
+    import matplotlib.pyplot as plt
+
+    if not grids:
+        raise ValueError("grids must hold at least one surface {name: (W, B, L)}")
+    missing = [name for name in grids if name not in zlabels]
+    if missing:
+        raise ValueError(f"zlabels has no label for {missing}")
+    n = len(grids)
+    fig = plt.figure(figsize=figsize or (5.0 * n, 7.4))
+    axes = np.empty((2, n), dtype=object)
+    for i, (name, (W, B, L)) in enumerate(grids.items()):
+        ax = axes[0, i] = fig.add_subplot(2, n, i + 1)
+        plot_contour(ax, W, B, L, xlabel=xlabel, ylabel=ylabel, zlabel=zlabels[name], log=log)
+        if mark_minimum:
+            k = np.unravel_index(np.argmin(L), np.shape(L))
+            ax.plot(np.asarray(W)[k], np.asarray(B)[k], "*", color="w", ms=12, mec="k")
+        ax3d = axes[1, i] = fig.add_subplot(2, n, n + i + 1, projection="3d")
+        plot_surface3d(ax3d, W, B, L, xlabel=xlabel, ylabel=ylabel, zlabel=zlabels[name], stride=stride)
+        ax3d.view_init(elev=view[0], azim=view[1])
+    return fig, axes
 
 
 def plot_path(ax, path, *, color: str = PATH_COLORS[0], label: str | None = None, markersize=3):
@@ -159,7 +213,7 @@ def plot_path(ax, path, *, color: str = PATH_COLORS[0], label: str | None = None
     Raises:
         ValueError: if ``path`` is not of shape (T + 1, 2).
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     path = np.asarray(path, dtype=np.float64)
     if path.ndim != 2 or path.shape[1] != 2 or len(path) == 0:
@@ -196,7 +250,7 @@ def plot_network(ax, layer_sizes, *, node_text=None, edge_text=None, node_colors
     Raises:
         ValueError: for an empty ``layer_sizes`` or a size below 1, or labels of another length.
 
-    Introduced in chapter 4.
+    Introduced in :doc:`/notebooks/04_sigmoid_relu`.
     """
     sizes = [int(d) for d in layer_sizes]
     if not sizes or min(sizes) < 1:
@@ -233,7 +287,7 @@ def plot_network(ax, layer_sizes, *, node_text=None, edge_text=None, node_colors
 def token_label(token: str) -> str:
     """A visible axis label for a token: a space becomes ␣ and a newline ↵.
 
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     return {" ": "\u2423", "\n": "\u21b5", "\t": "\u21e5"}.get(token, token)
 
@@ -259,7 +313,7 @@ def plot_attention(ax, weights, keys, queries, *, xlabel: str = "key", ylabel: s
     Raises:
         ValueError: if the shape does not match the number of keys and queries.
 
-    Introduced in chapter 13.
+    Introduced in :doc:`/notebooks/13_self_attention`.
     """
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 2 or w.shape != (len(queries), len(keys)):
@@ -283,3 +337,118 @@ def plot_attention(ax, weights, keys, queries, *, xlabel: str = "key", ylabel: s
     if colorbar:
         ax.figure.colorbar(im, ax=ax, label=label)
     return im
+
+
+def _as_images(batch) -> np.ndarray:
+    """(N, H, W), (N, 1, H, W) or (N, 3, H, W), array or tensor -> (N, H, W) or (N, H, W, 3) floats."""
+    if hasattr(batch, "detach"):
+        batch = batch.detach().cpu().numpy()
+    batch = np.asarray(batch, dtype=np.float64)
+    if batch.ndim == 4 and batch.shape[1] == 1:
+        return batch[:, 0]
+    if batch.ndim == 4 and batch.shape[1] == 3:
+        return batch.transpose(0, 2, 3, 1)
+    if batch.ndim == 3:
+        return batch
+    raise ValueError(f"images must have shape (N, H, W), (N, 1, H, W) or (N, 3, H, W), got {batch.shape}")
+
+
+def _per_row(value, num_rows: int, name: str) -> list:
+    if isinstance(value, (list, tuple)):
+        if len(value) != num_rows:
+            raise ValueError(f"{name} must be one value or one per row ({num_rows}), got {len(value)}")
+        return list(value)
+    return [value] * num_rows
+
+
+_IMAGE_SCALES = ("fixed", "auto", "abs", "symmetric")
+
+
+def image_grid(images, *, ncols: int | None = None, titles=None, row_labels=None,
+               cmap=IMAGE_CMAP, scale="fixed", vmin: float = 0.0, vmax: float = 1.0,
+               axes=None, figsize: tuple[float, float] | None = None, suptitle: str | None = None,
+               fontsize: float = 8):
+    """Draw images in a grid, without ticks: digits, generated samples, reconstructions, maps.
+
+    Args:
+        images: one batch of shape (N, H, W), (N, 1, H, W) or (N, 3, H, W) (array or tensor),
+            laid out in rows of ``ncols``; or a list of batches, one per row (e.g. inputs,
+            then their reconstructions), each with the same number of images.
+        ncols: images per row for a single batch (default: the columns of ``axes`` when
+            given as a 2-D array, else all in one row).
+        titles: one title per column (for a list of rows) or per image (for a single batch).
+        row_labels: one label per row, written horizontally to the left of the row.
+        cmap: colormap, one for all rows or one per row (grey images by default).
+        scale: how grey values map to colours, one for all rows or one per row:
+            ``"fixed"`` (from ``vmin`` to ``vmax``; images in [0, 1] by default),
+            ``"auto"`` (each image's own range), ``"abs"`` (0 to each image's largest absolute
+            value: magnitudes such as saliency) or ``"symmetric"`` (± each image's largest
+            absolute value: signed maps, with a diverging colormap).
+        vmin, vmax: the range of ``"fixed"``.
+        axes: draw into these Axes (an array with at least as many as images) instead of a
+            new figure, e.g. one panel of a larger figure.
+        figsize: size of a new figure in inches; by default 1.1 per image wide and high.
+        suptitle: a title over the figure.
+        fontsize: of titles and row labels, in points.
+
+    Returns:
+        ``(fig, axes)``, axes as a 2-D array (rows, columns).
+
+    Raises:
+        ValueError: for images of another shape, rows of different lengths, an unknown scale,
+            fewer axes than images, or per-row settings of the wrong length.
+
+    Introduced in :doc:`/notebooks/12_cnn`; used for the samples, reconstructions,
+    explanations and attacks of :doc:`/notebooks/17_gan`, :doc:`/notebooks/19_autoencoders`,
+    :doc:`/notebooks/20_explainability` and :doc:`/notebooks/21_adversarial_attacks`.
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(images, (list, tuple)):
+        rows = [_as_images(batch) for batch in images]
+        if len({len(r) for r in rows}) > 1:
+            raise ValueError(f"every row must hold as many images, got {[len(r) for r in rows]}")
+    else:
+        batch = _as_images(images)
+        if ncols is None:  # the columns of the given axes, else one row
+            ncols = np.shape(axes)[-1] if axes is not None and np.ndim(axes) == 2 else len(batch)
+        ncols = int(ncols)
+        if ncols < 1:
+            raise ValueError(f"ncols must be positive, got {ncols}")
+        rows = [batch[i:i + ncols] for i in range(0, len(batch), ncols)]
+    num_rows, num_cols = len(rows), max(len(r) for r in rows)
+    cmaps = _per_row(cmap, num_rows, "cmap")
+    scales = _per_row(scale, num_rows, "scale")
+    for s in scales:
+        if s not in _IMAGE_SCALES:
+            raise ValueError(f"scale must be one of {_IMAGE_SCALES}, got {s!r}")
+    if axes is None:
+        fig, axes = plt.subplots(num_rows, num_cols, squeeze=False,
+                                 figsize=figsize or (1.1 * num_cols + 0.6, 1.1 * num_rows + 0.4))
+    else:
+        axes = np.asarray(axes, dtype=object)
+        if axes.size < num_rows * num_cols:
+            raise ValueError(f"need {num_rows * num_cols} axes for the images, got {axes.size}")
+        axes = axes.reshape(num_rows, -1)
+        fig = axes[0, 0].figure
+    for r, row in enumerate(rows):
+        for c, ax in enumerate(axes[r]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.spines[:].set_visible(False)  # no frame; a row label can still go on the left
+            if c >= len(row):
+                ax.set_axis_off()
+                continue
+            image, s = row[c], scales[r]
+            lim = float(np.abs(image).max()) + 1e-12
+            lo, hi = {"fixed": (vmin, vmax), "auto": (None, None), "abs": (0.0, lim),
+                      "symmetric": (-lim, lim)}[s]
+            ax.imshow(image, cmap=cmaps[r], vmin=lo, vmax=hi)
+            k = c if isinstance(images, (list, tuple)) else r * num_cols + c
+            if titles is not None and (r == 0 or not isinstance(images, (list, tuple))) and k < len(titles):
+                ax.set_title(titles[k], fontsize=fontsize)
+        if row_labels is not None:
+            axes[r, 0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=fontsize)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=fontsize + 2)
+    return fig, axes

@@ -229,7 +229,7 @@ def mask_tokens(
 def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy over the chosen positions only (labels != :data:`IGNORE_INDEX`).
 
-    loss = -(1/|M|) Σ_{(b, t) ∈ M} log softmax(logits[b, t])[labels[b, t]], computed with a
+    loss = -(1/``|M|``) Σ_{(b, t) ∈ M} log softmax(logits[b, t])[labels[b, t]], computed with a
     log-sum-exp; equal to ``F.cross_entropy(logits.flatten(0, 1), labels.flatten(),
     ignore_index=-100)``.
 
@@ -254,7 +254,8 @@ def masked_lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     target = labels[chosen]  # (M,)
     V = logits.shape[-1]
     if target.min() < 0 or target.max() >= V:
-        raise ValueError(f"labels must lie in [0, {V}) or be {IGNORE_INDEX}, got {int(target.min())}..{int(target.max())}")
+        raise ValueError(f"labels must lie in [0, {V}) or be {IGNORE_INDEX}, "
+                         f"got {int(target.min())}..{int(target.max())}")
     scores = logits[chosen]  # (M, V)
     log_z = torch.logsumexp(scores, dim=-1)  # (M,)
     return (log_z - scores.gather(1, target[:, None]).squeeze(1)).mean()

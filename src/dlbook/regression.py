@@ -16,7 +16,7 @@ power, for example) overflow the numerical range of the normal equations, so
 :func:`polynomial_features` divides ``x`` by a fixed ``scale`` before raising it to powers.
 
 Source: the notes' "predicting Pokemon" section (polynomial models, regularization, why the bias
-is not regularized). Introduced in chapter 6 (Regression: predicting Pokemon).
+is not regularized). Introduced in :doc:`/notebooks/06_regression`.
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ import dataclasses
 
 import numpy as np
 
+from .checks import require_finite
+
 __all__ = [
     "polynomial_features",
     "fit_ridge",
     "PolynomialModel",
     "fit_polynomial",
     "mean_absolute_error",
-    "mean_squared_error",
 ]
 
 
@@ -60,7 +61,7 @@ def polynomial_features(x, degree: int, scale: float = 1.0) -> np.ndarray:
         ValueError: if x is not a non-empty 1-D array, the degree is not a non-negative
             integer, or the scale is not positive.
 
-    Introduced in chapter 6.
+    Introduced in :doc:`/notebooks/06_regression`.
     """
     x = _as_1d(x, "x")
     if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 0:
@@ -70,46 +71,82 @@ def polynomial_features(x, degree: int, scale: float = 1.0) -> np.ndarray:
     return (x[:, None] / scale) ** np.arange(degree + 1)  # (N, d + 1)
 
 
-def fit_ridge(X, y, lam: float = 0.0, unpenalized=(0,)) -> np.ndarray:
-    """Minimize ``mean((X θ - y)^2) + lam * Σ_k θ_k^2`` exactly, by the normal equations.
+def fit_ridge(X, y, lam: float = 0.0, unpenalized=(0,), weights=None) -> np.ndarray:
+    """Minimize ``(1/N) Σ_n w_n (x_n θ - y_n)^2 + lam * Σ_k θ_k^2`` exactly: the book's one ridge solver.
 
     The sum of squares runs over every column k *except* those listed in ``unpenalized``: by
     default column 0, the bias column (all ones). A model with one bias per group (one per
-    species, say) lists every bias column; ``unpenalized=()`` penalizes everything. With
-    ``lam = 0`` this is ordinary least squares; the system is solved by least squares so that
-    a rank-deficient X still gets the minimum-norm answer.
+    species, say) lists every bias column; ``unpenalized=()`` penalizes everything. The example
+    weights w_n default to 1 (the mean squared error); LIME's locally weighted fit passes its
+    kernel weights. With ``lam = 0`` this is (weighted) least squares; the normal equations are
+    solved by least squares so that a rank-deficient X still gets the minimum-norm answer.
+    When there are fewer examples than penalized columns (``lam > 0``), the unpenalized columns
+    are projected out and the N × N (dual) system ``θ = X̃ᵀ (X̃ X̃ᵀ + N λ I)⁻¹ ỹ`` is solved
+    instead of the P × P one: the same minimizer, at the cost of the smaller system.
 
     Args:
         X: design matrix, shape (N, P).
-        y: labels, shape (N,).
+        y: labels, shape (N,), or several targets at once, shape (N, K).
         lam: the regularization strength λ ≥ 0 (in units of y² per unit of θ²).
         unpenalized: indices of the columns whose parameters are not penalized (the biases:
             the notes explain why they should not be).
+        weights: optional non-negative example weights w_n, shape (N,).
 
     Returns:
-        θ, float64 of shape (P,).
+        θ, float64 of shape (P,) (or (P, K) for targets of shape (N, K)).
 
     Raises:
-        ValueError: on mismatched shapes, a negative or non-finite λ, or an unpenalized
-            index out of range.
+        ValueError: on mismatched shapes, NaN or infinite values, a negative or non-finite λ,
+            negative weights, or an unpenalized index out of range.
 
-    Source: the notes' "predicting Pokemon", regularization. Introduced in chapter 6.
+    Source: the notes' "predicting Pokemon", regularization. Introduced in
+    :doc:`/notebooks/06_regression`; used for the probes and LIME of
+    :doc:`/notebooks/20_explainability`.
     """
     X = np.asarray(X, dtype=np.float64)
-    y = _as_1d(y, "y")
-    if X.ndim != 2 or X.shape[0] != y.shape[0]:
-        raise ValueError(f"expected X of shape (N, P) and y of shape (N,), got {X.shape} and {y.shape}")
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or y.ndim not in (1, 2) or X.shape[0] != y.shape[0] or X.shape[0] == 0:
+        raise ValueError(f"expected X of shape (N, P) and y of shape (N,) or (N, K), got {X.shape} "
+                         f"and {y.shape}")
     if not (np.isfinite(lam) and lam >= 0):
         raise ValueError(f"lam must be a finite number ≥ 0, got {lam!r}")
+    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X and y must be finite: they hold NaN or infinite values")
     n, p = X.shape
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or not np.all(w >= 0):
+        raise ValueError(f"weights must be finite and non-negative, of shape ({n},), got shape {w.shape}")
     free = np.asarray(unpenalized, dtype=int).reshape(-1)
     if free.size and (free.min() < -p or free.max() >= p):
         raise ValueError(f"unpenalized indices must be in range for {p} columns, got {free.tolist()}")
+    free = np.unique(free % p)
+    penalized = np.setdiff1d(np.arange(p), free)
+    if lam > 0 and n < penalized.size:
+        return _ridge_dual(X, y, lam, free, penalized, w)
     D = np.eye(p)
     D[free, free] = 0.0
-    A = X.T @ X / n + lam * D  # (P, P)
-    rhs = X.T @ y / n  # (P,)
+    Xw = X * w[:, None]  # (N, P)
+    A = X.T @ Xw / n + lam * D  # (P, P)
+    rhs = Xw.T @ y / n  # (P,) or (P, K)
     return np.linalg.lstsq(A, rhs, rcond=None)[0]
+
+
+def _ridge_dual(X, y, lam, free, penalized, w) -> np.ndarray:
+    """:func:`fit_ridge` through the N × N system, for N smaller than the penalized columns."""
+    n = len(X)
+    s = np.sqrt(w)  # (N,)
+    Xs, ys = X * s[:, None], y * (s[:, None] if y.ndim == 2 else s)
+    F, Xp = Xs[:, free], Xs[:, penalized]  # (N, F), (N, P - F)
+
+    def residual(V):  # what the unpenalized columns cannot explain: (I - F F⁺) V
+        return V - F @ np.linalg.lstsq(F, V, rcond=None)[0] if free.size else V
+
+    Xt, yt = residual(Xp), residual(ys)
+    theta = np.zeros((X.shape[1],) + y.shape[1:])
+    theta[penalized] = Xt.T @ np.linalg.solve(Xt @ Xt.T + n * lam * np.eye(n), yt)
+    if free.size:
+        theta[free] = np.linalg.lstsq(F, ys - Xp @ theta[penalized], rcond=None)[0]
+    return theta
 
 
 @dataclasses.dataclass
@@ -143,7 +180,7 @@ def fit_polynomial(x, y, degree: int, lam: float = 0.0, scale: float | None = No
         y: labels, shape (N,).
         degree: highest power d ≥ 0.
         lam: λ ≥ 0; the bias is never penalized.
-        scale: what x is divided by (default: the largest |x| of the training data).
+        scale: what x is divided by (default: the largest ``|x|`` of the training data).
 
     Returns:
         A :class:`PolynomialModel`.
@@ -151,9 +188,10 @@ def fit_polynomial(x, y, degree: int, lam: float = 0.0, scale: float | None = No
     Raises:
         ValueError: as :func:`polynomial_features` and :func:`fit_ridge`.
 
-    Introduced in chapter 6.
+    Introduced in :doc:`/notebooks/06_regression`.
     """
     x = _as_1d(x, "x")
+    require_finite(x, "x")
     if scale is None:
         scale = float(np.max(np.abs(x))) or 1.0
     theta = fit_ridge(polynomial_features(x, degree, scale), y, lam)
@@ -168,24 +206,12 @@ def _as_pair(y, y_hat) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mean_absolute_error(y, y_hat) -> float:
-    """Average of |y - y_hat| (in y's unit): the course's "average error" of a regression.
+    """Average of ``|y - y_hat|`` (in y's unit): the course's "average error" of a regression.
 
     Raises:
         ValueError: if y and y_hat are not 1-D arrays of one length.
 
-    Introduced in chapter 6.
+    Introduced in :doc:`/notebooks/06_regression`.
     """
     y, y_hat = _as_pair(y, y_hat)
     return float(np.mean(np.abs(y - y_hat)))
-
-
-def mean_squared_error(y, y_hat) -> float:
-    """Average of (y - y_hat)^2 (in y's unit squared).
-
-    Raises:
-        ValueError: if y and y_hat are not 1-D arrays of one length.
-
-    Introduced in chapter 6.
-    """
-    y, y_hat = _as_pair(y, y_hat)
-    return float(np.mean((y - y_hat) ** 2))

@@ -4,7 +4,7 @@ Overfitting (过拟合) means a low training loss that comes with a high loss on
 module holds the cures that act on *training* (the others, such as fewer parameters, shared
 parameters or dropout, change the network itself):
 
-* :func:`l2_penalty` and :func:`l1_penalty`: λ Σ w² and λ Σ |w| over the weights (never the
+* :func:`l2_penalty` and :func:`l1_penalty`: λ Σ w² and λ Σ ``|w|`` over the weights (never the
   biases, which only shift outputs). The L2 gradient 2λw shrinks every weight in proportion
   to its size (weight decay); the L1 gradient λ sign(w) pulls every weight by the same amount
   and drives small ones to exactly zero.
@@ -18,7 +18,8 @@ parameters or dropout, change the network itself):
   measured, noisy features).
 
 Source: the notes' "guide to training" (overfitting and its cures) and the review notes'
-regularization section (L1, L2, early stopping, dropout). Introduced in chapter 8.
+regularization section (L1, L2, early stopping, dropout). Introduced in
+:doc:`/notebooks/08_training_guide`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def penalized_weights(net: nn.Module) -> list[torch.Tensor]:
     """The parameters a weight penalty acts on: every parameter named ``*weight`` with at
     least two dimensions (linear and convolution weights; not biases, not normalization scales).
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     return [p for name, p in net.named_parameters() if name.endswith("weight") and p.ndim >= 2]
 
@@ -47,7 +48,7 @@ def penalized_weights(net: nn.Module) -> list[torch.Tensor]:
 def l2_penalty(net: nn.Module) -> torch.Tensor:
     """Σ w² over :func:`penalized_weights`, a scalar tensor (multiply by λ in the loss).
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     weights = penalized_weights(net)
     if not weights:
@@ -56,9 +57,9 @@ def l2_penalty(net: nn.Module) -> torch.Tensor:
 
 
 def l1_penalty(net: nn.Module) -> torch.Tensor:
-    """Σ |w| over :func:`penalized_weights`, a scalar tensor (multiply by λ in the loss).
+    """Σ ``|w|`` over :func:`penalized_weights`, a scalar tensor (multiply by λ in the loss).
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     weights = penalized_weights(net)
     if not weights:
@@ -80,7 +81,8 @@ def smooth_labels(y: torch.Tensor, num_classes: int, eps: float) -> torch.Tensor
     Raises:
         ValueError: for ε outside [0, 1], a y that is not 1-D integer, or classes out of range.
 
-    Source: Szegedy et al. (2016), section 7; the review notes' regularization list. Chapter 8.
+    Source: Szegedy et al. (2016), section 7; the review notes' regularization list.
+    :doc:`/notebooks/08_training_guide`.
     """
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"eps must be in [0, 1], got {eps!r}")
@@ -107,7 +109,8 @@ def label_smoothing_cross_entropy(logits: torch.Tensor, y: torch.Tensor, eps: fl
     Raises:
         ValueError: for logits that are not (N, K) with N matching y, or a bad ε / y.
 
-    Matches ``F.cross_entropy(logits, y, label_smoothing=eps)``. Chapter 8.
+    Matches ``F.cross_entropy(logits, y, label_smoothing=eps)``.
+    :doc:`/notebooks/08_training_guide`.
     """
     if logits.dim() != 2 or logits.shape[0] != y.shape[0]:
         raise ValueError(f"expected logits (N, K) and y (N,), got {tuple(logits.shape)} and {tuple(y.shape)}")
@@ -196,7 +199,7 @@ def train_regressor(net: nn.Module, X: torch.Tensor, y: torch.Tensor, X_val: tor
     Raises:
         ValueError: on mismatched shapes or negative settings.
 
-    Introduced in chapter 8.
+    Introduced in :doc:`/notebooks/08_training_guide`.
     """
     if X.ndim != 2 or y.shape != (X.shape[0],) or X_val.ndim != 2 or y_val.shape != (X_val.shape[0],):
         raise ValueError(f"expected X (N, D), y (N,), X_val (M, D), y_val (M,), got {tuple(X.shape)}, "

@@ -3,8 +3,8 @@ equations, dynamic programming (policy and value iteration) and model-free learn
 Carlo, SARSA, Q-learning), written from scratch in NumPy.
 
 A finite Markov decision process (马尔可夫决策过程) is held as a :class:`TabularMDP`: the
-transition model ``P[s, a, s']`` = p(s'|s, a), the expected immediate reward
-``R[s, a]`` = Σ_s' p(s'|s, a) r(s, a, s') (reward per step, in the environment's units), a mask
+transition model ``P[s, a, s']`` = ``p(s'|s, a)``, the expected immediate reward
+``R[s, a]`` = Σ_s' ``p(s'|s, a)`` r(s, a, s') (reward per step, in the environment's units), a mask
 of terminal states and the initial distribution p(s0). :func:`mdp_from_env` reads it from a
 Gymnasium toy-text environment (FrozenLake, CliffWalking), whose ``unwrapped.P`` lists every
 transition. The model-free learners (:func:`monte_carlo_q`, :func:`sarsa`, :func:`q_learning`)
@@ -71,7 +71,7 @@ class TabularMDP:
     """A finite Markov decision process.
 
     Attributes:
-        P: ``(S, A, S)`` float64, ``P[s, a, s2]`` = p(s2 | s, a); each ``P[s, a]`` sums to 1.
+        P: ``(S, A, S)`` float64, ``P[s, a, s2]`` = ``p(s2 | s, a)``; each ``P[s, a]`` sums to 1.
         R: ``(S, A)`` float64, expected immediate reward of taking action a in state s.
         terminal: ``(S,)`` bool, states where an episode ends (their value is 0).
         p0: ``(S,)`` float64, distribution of the initial state s0; default uniform.
@@ -177,7 +177,7 @@ def mdp_from_env(env) -> TabularMDP:
 
 
 def check_policy(mdp: TabularMDP, policy) -> np.ndarray:
-    """Return ``policy`` as an ``(S, A)`` float array of π(a|s); raise ``ValueError`` if it has
+    """Return ``policy`` as an ``(S, A)`` float array of ``π(a|s)``; raise ``ValueError`` if it has
     the wrong shape, negative entries or rows that do not sum to 1."""
     pi = np.asarray(policy, dtype=float)
     if pi.shape != (mdp.num_states, mdp.num_actions):
@@ -193,8 +193,8 @@ def check_policy(mdp: TabularMDP, policy) -> np.ndarray:
 
 
 def policy_matrices(mdp: TabularMDP, policy) -> tuple[np.ndarray, np.ndarray]:
-    """The Markov chain a policy induces: ``P_pi`` ``(S, S)`` with P_π[s, s'] = Σ_a π(a|s)
-    p(s'|s, a) and ``r_pi`` ``(S,)`` with r_π[s] = Σ_a π(a|s) R[s, a]. Rows of terminal states
+    """The Markov chain a policy induces: ``P_pi`` ``(S, S)`` with P_π[s, s'] = Σ_a ``π(a|s)``
+    ``p(s'|s, a)`` and ``r_pi`` ``(S,)`` with r_π[s] = Σ_a ``π(a|s)`` R[s, a]. Rows of terminal states
     are zero, so that V_π = r_π + γ P_π V_π gives them value 0.
 
     Raises:
@@ -210,7 +210,7 @@ def policy_matrices(mdp: TabularMDP, policy) -> tuple[np.ndarray, np.ndarray]:
 
 def trajectory_probability(mdp: TabularMDP, policy, states: Sequence[int],
                            actions: Sequence[int]) -> float:
-    """p(τ) = p(s0) Π_t π(a_t|s_t) p(s_{t+1}|s_t, a_t) of τ = s0, a0, s1, ..., a_{T-1}, s_T.
+    """p(τ) = p(s0) Π_t ``π(a_t|s_t)`` ``p(s_{t+1}|s_t, a_t)`` of τ = s0, a0, s1, ..., a_{T-1}, s_T.
 
     Args:
         states: ``T + 1`` state indices; actions: ``T`` action indices.
@@ -256,7 +256,7 @@ def returns_to_go(rewards: Sequence[float], gamma: float) -> np.ndarray:
 
 
 def q_from_v(mdp: TabularMDP, V: np.ndarray, gamma: float) -> np.ndarray:
-    """Q(s, a) = R[s, a] + γ Σ_s' p(s'|s, a) V(s'), ``(S, A)``; 0 in terminal states."""
+    """Q(s, a) = R[s, a] + γ Σ_s' ``p(s'|s, a)`` V(s'), ``(S, A)``; 0 in terminal states."""
     gamma = check_gamma(gamma)
     V = np.asarray(V, dtype=float)
     if V.shape != (mdp.num_states,):
@@ -267,7 +267,7 @@ def q_from_v(mdp: TabularMDP, V: np.ndarray, gamma: float) -> np.ndarray:
 
 
 def v_from_q(Q: np.ndarray, policy: np.ndarray) -> np.ndarray:
-    """V(s) = Σ_a π(a|s) Q(s, a), ``(S,)``."""
+    """V(s) = Σ_a ``π(a|s)`` Q(s, a), ``(S,)``."""
     Q, policy = np.asarray(Q, float), np.asarray(policy, float)
     if Q.shape != policy.shape or Q.ndim != 2:
         raise ValueError(f"Q and the policy must both be (S, A), got {Q.shape} and {policy.shape}")
@@ -417,7 +417,7 @@ def value_iteration(mdp: TabularMDP, gamma: float, *, tol: float = 1e-10,
 
 
 def epsilon_greedy_probs(q_values: np.ndarray, epsilon: float) -> np.ndarray:
-    """π_ε(·|s) for one state's action values ``(A,)``: every action gets ε/|A|, the greedy one
+    """``π_ε(·|s)`` for one state's action values ``(A,)``: every action gets ε/``|A|``, the greedy one
     (lowest index among ties) another 1 - ε. Returns ``(A,)`` float64 summing to 1.
 
     Raises:

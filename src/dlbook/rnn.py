@@ -13,13 +13,13 @@ It also holds the tools of the chapter's experiments: :func:`input_gradient_norm
 the last output depends on each earlier input: vanishing and exploding gradients) and a
 character-level language model (:class:`CharVocab`, :class:`CharLanguageModel`,
 :func:`char_batches`, :func:`train_char_model`, :func:`sample_text`), trained with the gradient
-clipping of :func:`dlbook.optim.clip_grad_norm_` (chapter 11).
+clipping of :func:`dlbook.optim.clip_grad_norm_` (:doc:`/notebooks/11_adaptive_learning_rates`).
 
 Sources: Elman (1990); Hochreiter and Schmidhuber (1997) and Gers et al. (2000) for the LSTM
 with a forget gate; Cho et al. (2014) for the GRU; Pascanu et al. (2013) for clipping; the
 course's lecture on RNNs and Goodfellow et al. (2016), chapter 10.
 
-Introduced in chapter 14 (Recurrent neural networks).
+Introduced in :doc:`/notebooks/14_rnn`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checks import require_count, require_float, require_labels
 from .train import fit, sampled_batches
 
 __all__ = [
@@ -53,6 +54,7 @@ _GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3}
 
 
 def _check_step(x, h, weight_ih, weight_hh, gates):
+    require_float(x=x, h=h, weight_ih=weight_ih, weight_hh=weight_hh)
     if x.ndim != 2 or h.ndim != 2 or x.shape[0] != h.shape[0]:
         raise ValueError(f"expected x of shape (B, D) and h of shape (B, H), got {tuple(x.shape)} "
                          f"and {tuple(h.shape)}")
@@ -78,7 +80,7 @@ def rnn_step(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearit
     Raises:
         ValueError: for mismatched shapes or an unknown nonlinearity.
 
-    Source: Elman (1990). Introduced in chapter 14.
+    Source: Elman (1990). Introduced in :doc:`/notebooks/14_rnn`.
     """
     _check_step(x, h, weight_ih, weight_hh, 1)
     if nonlinearity not in ("tanh", "relu"):
@@ -109,7 +111,7 @@ def lstm_step(x, state, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
         ValueError: for mismatched shapes.
 
     Source: Hochreiter and Schmidhuber (1997); forget gate: Gers et al. (2000).
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
     h, c = state
     _check_step(x, h, weight_ih, weight_hh, 4)
@@ -147,7 +149,7 @@ def gru_step(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     Raises:
         ValueError: for mismatched shapes.
 
-    Source: Cho et al. (2014). Introduced in chapter 14.
+    Source: Cho et al. (2014). Introduced in :doc:`/notebooks/14_rnn`.
     """
     _check_step(x, h, weight_ih, weight_hh, 3)
     a_r, a_z, a_n = F.linear(x, weight_ih, bias_ih).chunk(3, dim=1)  # each (B, H)
@@ -177,7 +179,7 @@ class Recurrent(nn.Module):
     Raises:
         ValueError: for an unknown cell or non-positive sizes.
 
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
 
     def __init__(self, cell, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
@@ -274,7 +276,7 @@ class Recurrent(nn.Module):
 class SimpleRNN(Recurrent):
     """An Elman RNN (the counterpart of :class:`torch.nn.RNN`); see :class:`Recurrent`.
 
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True,
@@ -287,7 +289,7 @@ class SimpleRNN(Recurrent):
 class LSTM(Recurrent):
     """An LSTM (the counterpart of :class:`torch.nn.LSTM`); see :class:`Recurrent`.
 
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
@@ -297,7 +299,7 @@ class LSTM(Recurrent):
 class GRU(Recurrent):
     """A GRU (the counterpart of :class:`torch.nn.GRU`); see :class:`Recurrent`.
 
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
 
     def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
@@ -322,7 +324,7 @@ def input_gradient_norms(net, X) -> torch.Tensor:
     Raises:
         ValueError: if X is not 3-D.
 
-    Source: Bengio et al. (1994); Pascanu et al. (2013). Introduced in chapter 14.
+    Source: Bengio et al. (1994); Pascanu et al. (2013). Introduced in :doc:`/notebooks/14_rnn`.
     """
     if X.ndim != 3:
         raise ValueError(f"expected X of shape (B, T, D), got {tuple(X.shape)}")
@@ -340,7 +342,7 @@ class CharVocab:
     Raises:
         ValueError: for an empty text.
 
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
 
     def __init__(self, text: str):
@@ -367,7 +369,8 @@ class CharVocab:
 class CharLanguageModel(nn.Module):
     """Predict the next character: embedding → recurrent layers → linear layer to logits.
 
-    Uses PyTorch's fused :class:`torch.nn.LSTM` (or GRU / RNN) for speed; chapter 14 checks
+    Uses PyTorch's fused :class:`torch.nn.LSTM` (or GRU / RNN) for speed;
+    :doc:`/notebooks/14_rnn` checks
     that :class:`LSTM` computes the same function.
 
     Args:
@@ -382,7 +385,7 @@ class CharLanguageModel(nn.Module):
     Raises:
         ValueError: for an unknown cell or non-positive sizes.
 
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
 
     def __init__(self, vocab_size, embed_dim=32, hidden_size=256, num_layers=1, cell="lstm"):
@@ -415,15 +418,22 @@ def char_batches(ids: torch.Tensor, batch_size: int, seq_len: int, generator=Non
         ``(X, y)``, each of shape (B, T), int64: ``y[b, t]`` is the character after ``X[b, t]``.
 
     Raises:
-        ValueError: if the text is not longer than ``seq_len``.
+        ValueError: if the text is not longer than ``seq_len``, ids are not non-negative
+            integers, or batch_size or seq_len is not a positive integer.
 
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
-    if ids.ndim != 1 or len(ids) <= seq_len:
-        raise ValueError(f"ids must be 1-D and longer than seq_len={seq_len}, got shape {tuple(ids.shape)}")
+    batch_size = require_count(batch_size, "batch_size")
+    seq_len = require_count(seq_len, "seq_len")
+    if not isinstance(ids, torch.Tensor) or ids.ndim != 1 or len(ids) <= seq_len:
+        shape = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
+        raise ValueError(f"ids must be 1-D and longer than seq_len={seq_len}, got shape {shape}")
+    if ids.is_floating_point() or ids.dtype == torch.bool:
+        raise ValueError(f"ids must be integer character ids (int64), got dtype {ids.dtype}")
     starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=generator)  # (B,)
     index = starts[:, None] + torch.arange(seq_len + 1)  # (B, T + 1)
     windows = ids[index]
+    require_labels(windows, name="ids")  # non-negative (checked on the drawn windows only)
     return windows[:, :-1], windows[:, 1:]
 
 
@@ -434,7 +444,7 @@ def char_model_loss(net, ids, seq_len=128, max_windows=256, device=None) -> floa
     Uses at most ``max_windows`` non-overlapping windows of length ``seq_len`` from the start
     of ``ids`` (shape (N,), int64), each read from a zero state.
 
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
     n = min(max_windows, (len(ids) - 1) // seq_len)
     if n < 1:
@@ -467,7 +477,7 @@ def train_char_model(net, ids, *, num_steps, batch_size=32, seq_len=64, lr=3e-3,
         ``(losses, grad_norms, seconds)``: per-step training loss (nats per character) and
         gradient norm before clipping, and the wall-clock seconds.
 
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
     device = device or next(net.parameters()).device
     generator = torch.Generator().manual_seed(seed)
@@ -508,7 +518,7 @@ def sample_text(net, vocab: CharVocab, prompt: str, num_chars: int, temperature:
     Raises:
         ValueError: for an empty prompt or a non-positive temperature.
 
-    Introduced in chapter 14.
+    Introduced in :doc:`/notebooks/14_rnn`.
     """
     if not prompt:
         raise ValueError("the prompt needs at least one character")

@@ -19,7 +19,8 @@ closed formulas, so a schedule can be drawn in one call and compared with PyTorc
 Sources: the notes, "learning rate scheduling" (Lee: decay and warm-up) and chapter 7 of Qiu's
 review notes (decay, warm-up, cyclic schedules); Loshchilov and Hutter (2017) for cosine decay
 and restarts; Smith (2017) for cyclic rates; Vaswani et al. (2017) for the inverse square root
-with warm-up; Goyal et al. (2017) for linear warm-up. Introduced in chapter 11.
+with warm-up; Goyal et al. (2017) for linear warm-up. Introduced in
+:doc:`/notebooks/11_adaptive_learning_rates`.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def _check(name: str, value, low: float = 0.0, strict: bool = True, high: float 
 def step_decay(t, lr0: float, step_size: int, gamma: float = 0.1):
     """Piecewise-constant decay: multiply η by γ every ``step_size`` updates.
 
-    Raises ValueError for lr0 ≤ 0, step_size < 1 or γ outside (0, 1]. Introduced in chapter 11.
+    Raises ValueError for lr0 ≤ 0, step_size < 1 or γ outside (0, 1]. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check("lr0", lr0)
     _check("step_size", step_size, low=1, strict=False)
@@ -67,7 +69,8 @@ def step_decay(t, lr0: float, step_size: int, gamma: float = 0.1):
 def exponential_decay(t, lr0: float, gamma: float):
     """Exponential decay η₀ γ^t (natural exponential decay η₀ e^{−βt} is γ = e^{−β}).
 
-    Raises ValueError for lr0 ≤ 0 or γ outside (0, 1]. Introduced in chapter 11.
+    Raises ValueError for lr0 ≤ 0 or γ outside (0, 1]. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check("lr0", lr0)
     _check("gamma", gamma, high=1.0)
@@ -78,7 +81,8 @@ def exponential_decay(t, lr0: float, gamma: float):
 def inverse_time_decay(t, lr0: float, beta: float):
     """Inverse time decay η₀ / (1 + β t).
 
-    Raises ValueError for lr0 ≤ 0 or β < 0. Introduced in chapter 11.
+    Raises ValueError for lr0 ≤ 0 or β < 0. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check("lr0", lr0)
     _check("beta", beta, strict=False)
@@ -89,7 +93,8 @@ def inverse_time_decay(t, lr0: float, beta: float):
 def cosine_decay(t, lr0: float, total_steps: int, lr_min: float = 0.0):
     """Cosine decay from η₀ at t = 0 to η_min at t = T, then rising again (a full period 2T).
 
-    Raises ValueError for lr0 ≤ 0, T < 1 or η_min outside [0, η₀]. Introduced in chapter 11.
+    Raises ValueError for lr0 ≤ 0, T < 1 or η_min outside [0, η₀]. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check("lr0", lr0)
     _check("total_steps", total_steps, low=1, strict=False)
@@ -104,7 +109,8 @@ def linear_warmup(t, lr0: float, warmup_steps: int):
     Qiu's notes write α_t = (t / T) α₀, counting from t = 1; here t counts from 0, so the first
     update already gets η₀ / T_w rather than 0.
 
-    Raises ValueError for lr0 ≤ 0 or T_w < 1. Introduced in chapter 11.
+    Raises ValueError for lr0 ≤ 0 or T_w < 1. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check("lr0", lr0)
     _check("warmup_steps", warmup_steps, low=1, strict=False)
@@ -115,7 +121,8 @@ def linear_warmup(t, lr0: float, warmup_steps: int):
 def warmup_cosine(t, lr0: float, warmup_steps: int, total_steps: int):
     """Linear warm-up for T_w updates, then cosine decay to 0 over the remaining T − T_w.
 
-    Raises ValueError for lr0 ≤ 0, T_w < 1 or T ≤ T_w. Introduced in chapter 11.
+    Raises ValueError for lr0 ≤ 0, T_w < 1 or T ≤ T_w. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check("warmup_steps", warmup_steps, low=1, strict=False)
     if not (isinstance(total_steps, numbers.Integral) and total_steps > warmup_steps):
@@ -134,7 +141,8 @@ def inverse_sqrt_warmup(t, d_model: int, warmup_steps: int, scale: float = 1.0):
     η_t = scale · d^{−½} · min((t + 1)^{−½}, (t + 1) · T_w^{−3/2}); the peak is at t + 1 = T_w.
 
     Raises ValueError for d_model < 1, T_w < 1 or scale ≤ 0.
-    Source: Vaswani et al. (2017), section 5.3. Introduced in chapter 11.
+    Source: Vaswani et al. (2017), section 5.3. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check("d_model", d_model, low=1, strict=False)
     _check("warmup_steps", warmup_steps, low=1, strict=False)
@@ -148,7 +156,7 @@ def triangular_cyclic(t, lr_min: float, lr_max: float, half_period: int):
     in as many, repeat.
 
     Raises ValueError for η_min < 0, η_max ≤ η_min or half_period < 1.
-    Source: Smith (2017). Introduced in chapter 11.
+    Source: Smith (2017). Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check("lr_min", lr_min, strict=False)
     _check("lr_max", lr_max, low=lr_min)
@@ -162,7 +170,8 @@ def cosine_restarts(t, lr0: float, period: int, lr_min: float = 0.0):
     """Cosine decay from η₀ to η_min over ``period`` updates, then a restart at η₀ ("warm restart").
 
     Raises ValueError for lr0 ≤ 0, period < 1 or η_min outside [0, η₀].
-    Source: Loshchilov and Hutter (2017), SGDR. Introduced in chapter 11.
+    Source: Loshchilov and Hutter (2017), SGDR. Introduced in
+    :doc:`/notebooks/11_adaptive_learning_rates`.
     """
     _check("period", period, low=1, strict=False)
     t_arr = _steps(t)

@@ -1,31 +1,30 @@
-"""Error surfaces and gradient descent that records its path.
+"""Error surfaces of a linear model: its loss over a grid of (w, b), its gradient and Hessian.
 
 An *error surface* (误差曲面) is the loss L(w, b) drawn over a grid of two parameters. This
 module evaluates a loss on such a grid in one vectorized call (the grid points broadcast
-against the data; there is no Python loop over grid points) and runs gradient descent while
-keeping every point it visits, so that the path can be drawn on the surface.
+against the data; there is no Python loop over grid points). Gradient descent, which walks
+on such a surface and records its path, is :func:`dlbook.optim.gradient_descent`.
 
 Notation follows the notes: parameters θ (here w and b), learning rate η (``lr``), gradient g,
 update θ ← θ − η g.
 
-Introduced in chapter 1 (Machine learning in three steps). Chapter 2 (Gradient descent) adds
-the stopping rule on the change of the loss; chapter 3 (Error surfaces) adds the Hessian of
-the mean squared error of a linear model, whose eigenvalues give the shape of its surface.
+Introduced in :doc:`/notebooks/01_three_steps`;
+:doc:`/notebooks/03_error_surfaces` adds the Hessian of the mean squared error of a
+linear model, whose eigenvalues give the shape of its surface.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import numpy as np
+
+from .checks import require_finite
 
 __all__ = [
     "linear_model_loss",
     "linear_model_grad",
     "loss_surface",
-    "GDPath",
-    "gradient_descent",
     "linear_model_hessian",
 ]
 
@@ -63,7 +62,8 @@ def linear_model_loss(w, b, x, y, loss: str = "mse") -> np.ndarray:
     Raises:
         ValueError: if x and y are not 1-D of one length, or the loss is unknown.
 
-    Source: the notes' "three steps", step 2 (MAE and MSE). Introduced in chapter 1.
+    Source: the notes' "three steps", step 2 (MAE and MSE). Introduced in
+    :doc:`/notebooks/01_three_steps`.
     """
     x, y = _check_xy(x, y)
     if loss not in LOSSES:
@@ -78,12 +78,12 @@ def linear_model_grad(w: float, b: float, x, y, loss: str = "mse") -> np.ndarray
     """Gradient (∂L/∂w, ∂L/∂b) of :func:`linear_model_loss` at one point, by hand.
 
     For MSE, ∂L/∂w = (2/N) Σ e_n x_n and ∂L/∂b = (2/N) Σ e_n with e_n = b + w x_n − y_n.
-    For MAE the derivative of |e| is sign(e) (0 at e = 0, a subgradient).
+    For MAE the derivative of ``|e|`` is sign(e) (0 at e = 0, a subgradient).
 
     Returns:
         float64 array of shape (2,).
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     x, y = _check_xy(x, y)
     if loss not in LOSSES:
@@ -113,7 +113,7 @@ def loss_surface(
         ValueError: if a value list is not 1-D with at least two values, or ``loss_fn``
             returns another shape.
 
-    Introduced in chapter 1.
+    Introduced in :doc:`/notebooks/01_three_steps`.
     """
     w_values = np.asarray(w_values, dtype=np.float64)
     b_values = np.asarray(b_values, dtype=np.float64)
@@ -125,119 +125,6 @@ def loss_surface(
     if L.shape != W.shape:
         raise ValueError(f"loss_fn returned shape {L.shape}, expected the grid's {W.shape}")
     return W, B, L
-
-
-@dataclasses.dataclass
-class GDPath:
-    """What :func:`gradient_descent` returns.
-
-    Attributes:
-        params: every point visited, shape (T + 1, P), float64; row 0 is the start.
-        losses: the loss at each point, shape (T + 1,), or ``None`` if no loss was given.
-        stopped: why it stopped: ``"max_steps"``, ``"small_gradient"`` (‖g‖ ≤ tol),
-            ``"small_loss_change"`` (|L_t − L_{t−1}| ≤ loss_tol, chapter 2) or ``"diverged"``
-            (a parameter or gradient became inf or NaN).
-    """
-
-    params: np.ndarray
-    losses: np.ndarray | None
-    stopped: str
-
-    @property
-    def num_steps(self) -> int:
-        """Number of updates taken (T)."""
-        return len(self.params) - 1
-
-    @property
-    def final(self) -> np.ndarray:
-        """The last point, shape (P,)."""
-        return self.params[-1]
-
-
-def gradient_descent(
-    grad_fn: Callable[[np.ndarray], np.ndarray],
-    theta0,
-    lr: float,
-    num_steps: int,
-    *,
-    tol: float = 0.0,
-    loss_fn: Callable[[np.ndarray], float] | None = None,
-    loss_tol: float = 0.0,
-) -> GDPath:
-    """Plain gradient descent θ ← θ − η ∇L(θ) that records its path.
-
-    It stops after ``num_steps`` updates, as soon as ‖∇L(θ)‖ ≤ ``tol`` (the gradient is
-    practically zero: a critical point), as soon as an update changes the loss by at most
-    ``loss_tol`` (progress has become too slow to be worth waiting for), or when the iterates
-    blow up (inf or NaN, the sign of a learning rate that is too large).
-
-    Args:
-        grad_fn: θ of shape (P,) → gradient of shape (P,).
-        theta0: starting point, shape (P,) (a scalar is treated as P = 1).
-        lr: learning rate η > 0.
-        num_steps: the most updates to take, ≥ 0.
-        tol: stop when the gradient's Euclidean norm is at most this (≥ 0; 0 never stops early
-            unless the gradient is exactly zero).
-        loss_fn: optional θ → L(θ), recorded at each point.
-        loss_tol: stop when one update changes the loss by at most this (≥ 0; needs
-            ``loss_fn``; 0 never stops early unless the loss stops changing exactly). Added in
-            chapter 2.
-
-    Returns:
-        A :class:`GDPath`.
-
-    Raises:
-        ValueError: for lr ≤ 0, num_steps < 0, tol < 0, loss_tol < 0, loss_tol > 0 without
-            ``loss_fn``, or a gradient of the wrong shape.
-
-    Source: the notes' "three steps", step 3 (optimization), and its two reasons to stop (a
-    budget of updates, a zero gradient). Introduced in chapter 1.
-    """
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    if int(num_steps) != num_steps or num_steps < 0:
-        raise ValueError(f"num_steps must be a non-negative integer, got {num_steps!r}")
-    if tol < 0:
-        raise ValueError(f"tol must be non-negative, got {tol!r}")
-    if loss_tol < 0:
-        raise ValueError(f"loss_tol must be non-negative, got {loss_tol!r}")
-    if loss_tol > 0 and loss_fn is None:
-        raise ValueError("loss_tol > 0 needs loss_fn, to measure the change of the loss")
-    theta = np.atleast_1d(np.asarray(theta0, dtype=np.float64)).copy()
-    if theta.ndim != 1:
-        raise ValueError(f"theta0 must be a scalar or 1-D, got shape {theta.shape}")
-    path = [theta.copy()]
-
-    def scalar_loss(th) -> float:
-        value = np.asarray(loss_fn(th), dtype=np.float64)
-        if value.size != 1:
-            raise ValueError(f"loss_fn must return one number, got shape {value.shape}")
-        return value.item()
-
-    losses = [scalar_loss(theta)] if loss_fn is not None else None
-    stopped = "max_steps"
-    with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(int(num_steps)):
-            g = np.atleast_1d(np.asarray(grad_fn(theta), dtype=np.float64))
-            if g.shape != theta.shape:
-                raise ValueError(f"grad_fn returned shape {g.shape}, expected {theta.shape}")
-            if not np.all(np.isfinite(g)):
-                stopped = "diverged"
-                break
-            if np.linalg.norm(g) <= tol:
-                stopped = "small_gradient"
-                break
-            theta = theta - lr * g
-            path.append(theta.copy())
-            if losses is not None:
-                losses.append(scalar_loss(theta))
-            if not np.all(np.isfinite(theta)):
-                stopped = "diverged"
-                break
-            if losses is not None and loss_tol > 0 and abs(losses[-1] - losses[-2]) <= loss_tol:
-                stopped = "small_loss_change"
-                break
-    return GDPath(np.array(path), None if losses is None else np.array(losses), stopped)
 
 
 def linear_model_hessian(X, bias: bool = True) -> np.ndarray:
@@ -263,9 +150,11 @@ def linear_model_hessian(X, bias: bool = True) -> np.ndarray:
         ValueError: if X is not 1-D or 2-D with at least one row.
 
     Source: the notes' "Batch normalization" motivation (features on different scales give an
-    error surface with very different slopes in different directions). Introduced in chapter 1.
+    error surface with very different slopes in different directions). Introduced in
+    :doc:`/notebooks/01_three_steps`.
     """
     X = np.asarray(X, dtype=np.float64)
+    require_finite(X, "X")
     if X.ndim == 1:
         X = X[:, None]  # (N, 1)
     if X.ndim != 2 or X.shape[0] == 0:

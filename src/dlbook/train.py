@@ -1,12 +1,15 @@
 """The book's training engine: mini-batches, one training loop, its history, and scoring.
 
-The chapters write their first training loops by hand (chapter 1 onwards; chapter 5 checks its
+The chapters write their first training loops by hand (:doc:`/notebooks/01_three_steps` onwards;
+:doc:`/notebooks/05_backpropagation` checks its
 loop against :func:`fit`). Once the loop is understood, later chapters call :func:`fit`: the
 same loop with the conveniences a real run needs, written once. A chapter supplies only its
 *step*: what one batch does to the model.
 
 * :func:`minibatches` shuffles the examples each epoch (seeded) and cuts them into batches
-  (taught in chapter 10); :func:`sampled_batches` draws fresh random batches for training
+  (taught in
+  :doc:`/notebooks/10_batch_momentum`); :func:`sampled_batches` draws fresh random batches for
+  training
   counted in steps.
 * :func:`fit` runs ``num_epochs`` passes over the batches. With an ``optimizer`` it does, for
   every batch, ``zero_grad`` → ``loss.backward()`` → optional gradient-norm clipping →
@@ -22,7 +25,7 @@ same loop with the conveniences a real run needs, written once. A chapter suppli
 train and save it) live in :mod:`dlbook.checkpoints` and are re-exported here.
 
 The design follows d2l's ``Trainer.fit`` and the ``training_step`` of PyTorch Lightning: the
-loop is fixed, the model-specific part is a function. Introduced in the CNN chapter.
+loop is fixed, the model-specific part is a function. Introduced in :doc:`/notebooks/12_cnn`.
 """
 
 from __future__ import annotations
@@ -40,10 +43,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .checkpoints import checkpoint_path, load_or_train  # noqa: F401 (re-exported)
+from .checks import require_count, require_labels, require_real
 from .runtime import device as default_device
 
-__all__ = ["minibatches", "Minibatches", "sampled_batches", "SampledBatches", "fit", "FitState", "History", "to_device", "TrainConfig",
-           "train_classifier", "predict_logits", "accuracy", "load_or_train", "checkpoint_path"]
+__all__ = ["minibatches", "Minibatches", "sampled_batches", "SampledBatches", "fit", "FitState", "History",
+           "to_device", "TrainConfig", "train_classifier", "predict_logits", "accuracy", "load_or_train",
+           "checkpoint_path"]
 
 
 # --------------------------------------------------------------------------- mini-batches
@@ -114,7 +119,7 @@ def minibatches(*tensors: torch.Tensor, batch_size: int, shuffle: bool = True,
         ValueError: without tensors, for a non-tensor, for first dimensions that differ or are
             0, or a batch size that is not a positive integer.
 
-    Introduced in chapter 10 (mini-batches).
+    Introduced in :doc:`/notebooks/10_batch_momentum` (mini-batches).
     """
     if not tensors:
         raise ValueError("minibatches needs at least one tensor, got none")
@@ -195,7 +200,7 @@ class History:
     * ``history.seconds``: wall-clock seconds of the whole run (CUDA synchronized).
 
     Other attributes may be set freely (e.g. ``best_epoch`` by early stopping).
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
 
     def __init__(self, names: Iterable[str] = ()) -> None:
@@ -356,8 +361,9 @@ def fit(
             any metric whose name contains "loss" (with an optimizer, training stops before the
             update that would spread it into the weights).
 
-    Source: the training loop of chapter 1, organized like d2l's ``Trainer.fit``.
-    Introduced in the CNN chapter.
+    Source: the training loop of
+    :doc:`/notebooks/01_three_steps`, organized like d2l's ``Trainer.fit``.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     if isinstance(num_epochs, bool) or not isinstance(num_epochs, numbers.Integral) or num_epochs < 1:
         raise ValueError(f"num_epochs must be a positive integer, got {num_epochs!r}")
@@ -497,7 +503,8 @@ def train_classifier(
         X_val, y_val: optional validation data, scored after every epoch.
         augment: optional function applied to each training batch of inputs (on the device).
         perturb: optional ``perturb(xb, yb) -> xb`` applied after ``augment``, which may use the
-            labels and the current network (adversarial training, chapter 21).
+            labels and the current network (adversarial training,
+            :doc:`/notebooks/21_adversarial_attacks`).
         loss_fn: ``loss_fn(logits, y)``; cross-entropy by default.
         device: where to train; :func:`dlbook.device` by default. The net is moved there.
         desc: label of the progress bar.
@@ -507,16 +514,26 @@ def train_classifier(
         epoch; empty without validation data).
 
     Raises:
-        ValueError: on mismatched shapes, an unknown schedule, or a loss that became NaN/inf.
+        ValueError: on mismatched shapes, an unknown schedule, a non-positive ``num_epochs``,
+            ``batch_size`` or ``lr``, labels that are not integers in [0, C) (with the default
+            cross-entropy), or a loss that became NaN/inf.
 
     This is :func:`fit` with a cross-entropy step on :func:`minibatches` of (X, y).
 
-    Introduced in the CNN chapter.
+    Introduced in :doc:`/notebooks/12_cnn`.
     """
     config = config or TrainConfig()
     _check_xy(X, y)
     if config.schedule not in ("onecycle", "constant"):
         raise ValueError(f"schedule must be 'onecycle' or 'constant', got {config.schedule!r}")
+    require_count(config.num_epochs, "num_epochs")
+    require_count(config.batch_size, "batch_size")
+    require_real(config.lr, "lr", low=0, strict_low=True)
+    require_real(config.weight_decay, "weight_decay", low=0)
+    y_max = None  # labels are checked against the net's number of outputs at the first batch
+    if loss_fn is F.cross_entropy:
+        require_labels(y)
+        y_max = int(y.max())
     device = torch.device(device) if device is not None else default_device()
     net.to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -532,7 +549,11 @@ def train_classifier(
             xb = augment(xb)
         if perturb is not None:
             xb = perturb(xb, yb)
-        return loss_fn(model(xb), yb)
+        logits = model(xb)
+        if y_max is not None and logits.ndim == 2 and y_max >= logits.shape[1]:
+            raise ValueError(f"y must be class indices in [0, {logits.shape[1]}) for a net with "
+                             f"{logits.shape[1]} outputs, got labels up to {y_max}")
+        return loss_fn(logits, yb)
 
     evaluate = None
     if X_val is not None and y_val is not None:

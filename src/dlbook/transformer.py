@@ -10,7 +10,7 @@ two compute the same thing.
 
 What is here:
 
-* :class:`LayerNorm`, :class:`FeedForward`, :class:`EncoderLayer`, :class:`DecoderLayer`.
+* :class:`FeedForward`, :class:`EncoderLayer`, :class:`DecoderLayer`.
 * :class:`Seq2SeqTransformer`: token embeddings plus sinusoidal positions, a stack of encoder
   layers, a stack of decoder layers and a linear layer to vocabulary scores.
 * :class:`TransformerLM`: a single stack over one sequence, either bidirectional (BERT-like,
@@ -18,13 +18,14 @@ What is here:
 * :func:`greedy_decode` and :func:`beam_search`: autoregressive decoding with BEGIN and END
   tokens.
 
-Shapes are batch first: (B, L, d_model). Masks follow :mod:`dlbook.attention`: ``True`` marks
+Layer normalization is :class:`dlbook.normalization.LayerNorm`. Shapes are batch first:
+(B, L, d_model). Masks follow :mod:`dlbook.attention`: ``True`` marks
 what may be attended to.
 
 Sources: Vaswani et al. (2017), "Attention is all you need"; Ba, Kiros and Hinton (2016),
 "Layer normalization"; Hung-yi Lee, Machine Learning 2021, "Transformer" lectures.
 
-Introduced in chapter 16 (The transformer).
+Introduced in :doc:`/notebooks/16_transformer`.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention, causal_mask, sinusoidal_positional_encoding
+from .checks import require_labels
+from .normalization import LayerNorm
 
 __all__ = [
-    "LayerNorm",
     "FeedForward",
     "EncoderLayer",
     "DecoderLayer",
@@ -47,37 +49,6 @@ __all__ = [
 ]
 
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
-
-
-class LayerNorm(nn.Module):
-    """Layer normalization: standardize each vector over its own features, then scale and shift.
-
-    LN(x) = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta, with the mean and the (biased)
-    variance taken over the last dimension of each vector separately: unlike batch
-    normalization it needs no batch statistics.
-
-    Args:
-        d_model: size of the last dimension. eps: added to the variance.
-
-    Attributes:
-        weight (gamma) and bias (beta), shape (d_model,), named as in :class:`torch.nn.LayerNorm`.
-
-    Source: Ba, Kiros and Hinton (2016). Introduced in chapter 16.
-    """
-
-    def __init__(self, d_model: int, eps: float = 1e-5):
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(d_model))
-        self.bias = nn.Parameter(torch.zeros(d_model))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x: (..., d_model) -> (..., d_model). Raises ValueError on another last dimension."""
-        if x.shape[-1] != self.weight.shape[0]:
-            raise ValueError(f"expected (..., {self.weight.shape[0]}), got {tuple(x.shape)}")
-        mean = x.mean(dim=-1, keepdim=True)  # (..., 1)
-        var = x.var(dim=-1, unbiased=False, keepdim=True)  # (..., 1)
-        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
 
 
 class FeedForward(nn.Module):
@@ -92,7 +63,7 @@ class FeedForward(nn.Module):
     Raises:
         ValueError: for an unknown activation.
 
-    Source: Vaswani et al. (2017), section 3.3. Introduced in chapter 16.
+    Source: Vaswani et al. (2017), section 3.3. Introduced in :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(self, d_model: int, d_ff: int, activation: str = "relu", dropout: float = 0.0):
@@ -155,7 +126,7 @@ class EncoderLayer(nn.Module):
     Source: Vaswani et al. (2017), section 3.1. Equal to
     :class:`torch.nn.TransformerEncoderLayer` (``batch_first=True``, same ``norm_first`` and
     activation) once :meth:`copy_from_torch` has copied its weights.
-    Introduced in chapter 16.
+    Introduced in :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(
@@ -225,7 +196,7 @@ class DecoderLayer(nn.Module):
 
     Source: Vaswani et al. (2017), section 3.1. Equal to
     :class:`torch.nn.TransformerDecoderLayer` (``batch_first=True``) once
-    :meth:`copy_from_torch` has copied its weights. Introduced in chapter 16.
+    :meth:`copy_from_torch` has copied its weights. Introduced in :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(
@@ -318,6 +289,7 @@ class _Embedding(nn.Module):
             raise ValueError(
                 f"expected token ids (B, L) with L <= {self.pe.shape[0]}, got {tuple(x.shape)}"
             )
+        require_labels(x, self.tokens.num_embeddings, name="token ids")
         return self.dropout(self.tokens(x) + self.pe[: x.shape[1]])  # (B, L, d_model)
 
 
@@ -336,7 +308,7 @@ class Seq2SeqTransformer(nn.Module):
         dropout: dropout probability. max_len: longest sequence the positional encoding covers.
         pad_id: the padding token. norm_first: pre-norm blocks (post-norm by default).
 
-    Source: Vaswani et al. (2017), figure 1. Introduced in chapter 16.
+    Source: Vaswani et al. (2017), figure 1. Introduced in :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(
@@ -421,7 +393,8 @@ class TransformerLM(nn.Module):
         d_model, num_heads, num_layers, d_ff, dropout, max_len, norm_first: as in
             :class:`Seq2SeqTransformer`.
 
-    Source: Devlin et al. (2019), BERT; Radford et al. (2018), GPT. Introduced in chapter 16.
+    Source: Devlin et al. (2019), BERT; Radford et al. (2018), GPT. Introduced in
+    :doc:`/notebooks/16_transformer`.
     """
 
     def __init__(
@@ -448,7 +421,8 @@ class TransformerLM(nn.Module):
 
     def forward(self, tokens: torch.Tensor, return_attention: bool = False):
         """tokens: (B, L) -> logits (B, L, V); with ``return_attention`` also the list of
-        per-layer self-attention weights (B, h, L, L)."""
+        per-layer self-attention weights (B, h, L, L). Raises ValueError for token ids outside
+        [0, V) or sequences longer than ``max_len``."""
         x = self.embed(tokens)  # (B, L, d_model)
         mask = causal_mask(tokens.shape[1], device=tokens.device) if self.causal else None
         weights = []
@@ -496,7 +470,7 @@ def greedy_decode(
     Raises:
         ValueError: for a malformed ``src`` or max_len < 1.
 
-    Introduced in chapter 16.
+    Introduced in :doc:`/notebooks/16_transformer`.
     """
     _check_decode_args(src, max_len)
     memory, src_key_mask = model.encode(src)
@@ -552,7 +526,7 @@ def beam_search(
         ValueError: for a malformed ``src``, max_len < 1 or a beam size out of range.
 
     Source: the beam search of neural machine translation (Sutskever et al., 2014).
-    Introduced in chapter 16.
+    Introduced in :doc:`/notebooks/16_transformer`.
     """
     _check_decode_args(src, max_len)
     V = model.out.out_features
