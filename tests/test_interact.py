@@ -158,7 +158,6 @@ def test_executing_in_a_kernel_yields_a_live_widget_view(tmp_path):
     assert "a = 0.5" in out["data"]["text/html"]
 
 
-<<<<<<< HEAD
 def test_layout_is_solved_once_and_kept_for_every_frame():
     # constrained layout (the book's style) would re-solve the layout at every full redraw
     def draw(fig):
@@ -178,7 +177,8 @@ def test_layout_is_solved_once_and_kept_for_every_frame():
     fig.update(a=40)
     fig.update(a=1)
     assert fig.figure.axes[0].get_position().bounds == first
-=======
+
+
 @pytest.mark.parametrize("label", ["<!--<script>", "</script><b>x</b>", "a &amp; b -->", "x<\\/y"])
 def test_labels_cannot_break_the_static_slider_script(label):
     html = ix.interact(make_draw(), a=[1, 9], b=[2, 8], labels={"a": label}).static_html()
@@ -186,4 +186,3 @@ def test_labels_cannot_break_the_static_slider_script(label):
     assert not set(payload) & set("<>&"), payload  # no markup the HTML parser could act on
     assert json.loads(payload)["labels"] == [label, "b"]  # the label comes back unchanged
     assert html.count("<script") == 2 and html.count("</script>") == 2
->>>>>>> main
