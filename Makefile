@@ -32,7 +32,7 @@ export MKL_NUM_THREADS ?= $(OMP_NUM_THREADS)
 # Set the number of workers with `make book JOBS=1`; empty means one per core.
 JOBS ?=
 
-.PHONY: setup book test lint unit site-test bench determinism serve clean browser fresh-cache
+.PHONY: setup book test lint unit site-test bench determinism serve clean browser fresh-cache mathjax
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,11 +50,17 @@ $(CACHE_STAMP): $(wildcard src/dlbook/*.py) requirements.txt pyproject.toml _con
 	rm -rf _build/.jupyter_cache
 	@mkdir -p _build && touch $@
 
+# MathJax is served from the site (no CDN): its npm package, checked against its SHA-256, is
+# unpacked once into _build/mathjax. Needs npm (Node.js) the first time; the build does the same
+# if this step was skipped.
+mathjax: setup
+	$(PY) book/_ext/dlbook_site.py
+
 # First every notebook that has no cached execution is executed, JOBS at a time, into the cache
 # (.ci/execute.py; it prints the traceback of a failing notebook and stops here). The site build
 # then takes every execution from the cache. --all re-reads every page so a failing notebook
 # cannot hide behind an up-to-date build; -W turns every Sphinx warning into a failure.
-book: setup $(CACHE_STAMP)
+book: setup mathjax $(CACHE_STAMP)
 	$(PY) .ci/execute.py $(if $(JOBS),--jobs $(JOBS))
 	$(VENV)/bin/jupyter-book build . --all -W --keep-going
 	@echo ""
