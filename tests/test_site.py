@@ -1,10 +1,13 @@
 """The built site in a real browser: Debian's Chromium driven by Playwright.
 
-Every chapter page is opened from a local server on 127.0.0.1 with the network cut off (any
-request elsewhere is aborted, as on an offline laptop). Each static slider is moved from the
-keyboard; the figure and the label must change. Any JavaScript error fails the test, except the
-known harmless ones listed in ../shared/docs/JUPYTER-BOOK-FACTS.md and failed loads of the
-external resources we blocked (MathJax from its CDN).
+Every page of the book is opened from a local server on 127.0.0.1 with the network cut off (any
+request elsewhere is aborted and recorded, as on an offline laptop), at a desktop size
+(1280 x 900) and a phone size (390 x 844). On each: no request to another host, every formula
+typeset by MathJax and none left as raw TeX, the page never scrolls sideways, no code cell
+scrolls sideways at desktop size (lines of up to 100 characters, the project's line length,
+fit), every image has an alt text that is not its file path, on a phone both sidebars open from
+their buttons, and no JavaScript error. Each static slider is moved from the keyboard; the
+figure and the label must change.
 """
 
 from __future__ import annotations
@@ -12,19 +15,21 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from notebook_tools import HTML, chapter_notebooks
+from notebook_tools import HTML, chapter_notebooks, toc_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 HARMLESS = (
-    "Identifier 'THEBE_JS_URL' has already been declared",  # sphinx-thebe declares it twice
     "Got invalid theme mode",
 )
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
@@ -68,9 +73,10 @@ def browser():
         browser.close()
 
 
-def open_offline(browser, url):
+def open_offline(browser, url, viewport=DESKTOP):
     """Open url with every non-local request aborted; return (page, errors, blocked)."""
-    page = browser.new_page()
+    page = browser.new_page(viewport=viewport)
+    page.set_default_timeout(120_000)  # a busy machine can take long to lay out a chapter
     errors, blocked = [], []
 
     def route(route):
@@ -85,7 +91,7 @@ def open_offline(browser, url):
             return
         source = (msg.location or {}).get("url", "")
         if msg.text.startswith("Failed to load resource") and urlparse(source).hostname not in LOCAL_HOSTS:
-            return  # an external resource we blocked on purpose
+            return  # an external resource we blocked (it is reported in `blocked`)
         errors.append(f"console: {msg.text} ({source})")
 
     page.route("**/*", route)
@@ -131,10 +137,145 @@ def test_static_sliders_change_the_figure(path, browser, site_url):
     page.close()
 
 
+ALL_PAGES = toc_files()
+
+# Run in the page once MathJax has finished: what a reader would see, measured.
+MEASURE = r"""() => {
+  const visible = (el) => el.getClientRects().length > 0;
+  const raw = [];
+  const walker = document.createTreeWalker(document.querySelector("main") || document.body,
+                                           NodeFilter.SHOW_TEXT);
+  const tex = /\\\(|\\\)|\\\[|\\\]|\$[^$\s][^$]*\$|\\(frac|sum|mathbf|theta|eta|nabla)\b/;
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const p = n.parentElement;
+    if (!p || p.closest("pre, code, script, style, mjx-container, .highlight, textarea, .output")) continue;
+    if (!visible(p)) continue;
+    if (tex.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 80));
+  }
+  const maths = document.querySelectorAll("span.math, div.math");
+  const untypeset = Array.from(maths).filter((m) => !m.querySelector("mjx-container")).length;
+  const images = Array.from(document.querySelectorAll("main img")).map((img) => ({
+    src: img.getAttribute("src"), alt: (img.getAttribute("alt") || "").trim()}));
+  const code = Array.from(document.querySelectorAll("main div.highlight pre")).filter(visible)
+    .filter((pre) => pre.scrollWidth > pre.clientWidth + 1)
+    .map((pre) => pre.textContent.split("\n").reduce((a, b) => a.length >= b.length ? a : b).slice(0, 120));
+  const han = /[\u3400-\u4dbf\u4e00-\u9fff]/;
+  const untagged = [], pairs = [];
+  const walker2 = document.createTreeWalker(document.querySelector("main") || document.body,
+                                            NodeFilter.SHOW_TEXT);
+  for (let n = walker2.nextNode(); n; n = walker2.nextNode()) {
+    const p = n.parentElement;
+    if (!p || !han.test(n.textContent) || !visible(p)) continue;
+    if (p.closest("pre, code, script, style, .output, .cell_output, mjx-container")) continue;
+    if (!p.closest("[lang^=zh]")) untagged.push(n.textContent.trim().slice(0, 40));
+  }
+  document.querySelectorAll("main [lang=zh-Hans]").forEach((s) => {
+    const next = s.nextElementSibling;
+    pairs.push(!!next && next.getAttribute("lang") === "zh-Hant");
+  });
+  // Does a 100-character line (the project's line length) fit the code column?
+  let fits100 = null;
+  const pre = Array.from(document.querySelectorAll("main div.cell_input div.highlight pre")).find(visible);
+  if (pre) {
+    const probe = document.createElement("span");
+    probe.textContent = "x".repeat(100);
+    pre.appendChild(probe);
+    const style = getComputedStyle(pre);
+    fits100 = probe.getBoundingClientRect().width <=
+      pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) + 1;
+    probe.remove();
+  }
+  return {raw, maths: maths.length, untypeset, untagged, fits100, unpaired: pairs.filter((p) => !p).length,
+          typeset: document.querySelectorAll("mjx-container").length,
+          pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          images, code};
+}"""
+
+
+def measure(page):
+    page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)")
+    page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+    return page.evaluate(MEASURE)
+
+
+def bad_alt(image) -> bool:
+    alt, src = image["alt"], image["src"] or ""
+    return (not alt or alt == src or alt.endswith((".png", ".svg", ".jpg", ".jpeg", ".gif"))
+            or "_images/" in alt or "/" in alt.split(" ", 1)[0] and " " not in alt)
+
+
 @pytest.mark.site
-def test_front_pages_load_without_errors(browser, site_url):
-    for name in ("book/intro", "book/how_to_use", "book/glossary", "book/bibliography"):
-        page, errors, _ = open_offline(browser, f"{site_url}/{name}.html")
-        assert page.title(), name
-        assert real_errors(errors) == [], f"JavaScript errors on {name}: {errors}"
-        page.close()
+@pytest.mark.parametrize("name", ALL_PAGES)
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_page_reads_offline(name, size, browser, site_url):
+    viewport = DESKTOP if size == "desktop" else PHONE
+    page, errors, blocked = open_offline(browser, f"{site_url}/{name}.html", viewport)
+    facts = measure(page)
+    problems = []
+    if blocked:
+        problems.append(f"requests to other hosts: {sorted(set(blocked))[:5]}")
+    if facts["untypeset"] or facts["raw"]:
+        problems.append(f"{facts['untypeset']} of {facts['maths']} formulas not typeset; raw TeX: {facts['raw'][:5]}")
+    if facts["pageOverflow"] > 0:
+        problems.append(f"the page scrolls sideways by {facts['pageOverflow']} px")
+    if size == "desktop" and facts["code"]:
+        problems.append(f"{len(facts['code'])} code cells scroll sideways, e.g. {facts['code'][:3]}")
+    if size == "desktop" and facts["fits100"] is False:
+        problems.append("a 100-character line does not fit the code column")
+    missing = [i for i in facts["images"] if bad_alt(i)]
+    if missing:
+        problems.append(f"{len(missing)} images without a real alt text, e.g. {missing[:3]}")
+    if size == "phone":
+        for toggle, dialog in ((".primary-toggle", "#pst-primary-sidebar-modal"),
+                               (".secondary-toggle", "#pst-secondary-sidebar-modal")):
+            buttons = page.locator(f"{toggle}:visible")
+            if not page.locator(dialog).count():
+                continue
+            if buttons.count() == 0:
+                problems.append(f"no visible {toggle} button")
+                continue
+            buttons.first.click()
+            try:
+                page.wait_for_function(f"() => document.querySelector('{dialog}').open", timeout=3000)
+                assert page.locator(f"{dialog} a").count() > 0
+            except Exception:
+                problems.append(f"{toggle} did not open {dialog}")
+            page.keyboard.press("Escape")
+            page.wait_for_function(f"() => !document.querySelector('{dialog}').open", timeout=3000)
+    if facts["untagged"] or facts["unpaired"]:
+        problems.append(f"Chinese text without its lang tag: {facts['untagged'][:5]}; "
+                        f"{facts['unpaired']} Simplified terms without their Traditional form")
+    if real_errors(errors):
+        problems.append(f"JavaScript errors: {errors}")
+    page.close()
+    assert not problems, f"{name} ({size}): " + "; ".join(problems)
+
+
+@pytest.mark.site
+def test_search_finds_terms_in_either_script(built_site):
+    index = (built_site / "searchindex.js").read_text(encoding="utf-8")
+    glossary = (built_site / "book" / "glossary.html").read_text(encoding="utf-8")
+    for simplified, traditional in (("鞍点", "鞍點"), ("误差曲面", "誤差曲面")):
+        assert f'<span lang="zh-Hans">{simplified}</span>' in glossary
+        assert f'<span lang="zh-Hant">{traditional}</span>' in glossary
+        assert f'"{simplified}"' in index and f'"{traditional}"' in index
+
+
+@pytest.mark.site
+def test_bibliography_links_and_titles(built_site):
+    page = (built_site / "book" / "bibliography.html").read_text(encoding="utf-8")
+    assert 'href="https://speech.ee.ntu.edu.tw/~hylee/ml/2021-spring.php"' in page
+    assert "$O(" not in page
+
+
+@pytest.mark.site
+def test_equations_are_numbered_per_chapter_and_licences_are_published(built_site):
+    for path in chapter_notebooks():
+        page = (built_site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
+        numbers = [int(n) for n in re.findall(r'<span class="eqno">\((\d+)\)', page)]
+        assert numbers == list(range(1, len(numbers) + 1)), f"{path.stem}: equations {numbers[:5]}..."
+        assert "application/vnd.jupyter.widget-state+json" not in page or \
+            "application/vnd.jupyter.widget-view+json" in page, f"{path.stem}: unused widget state"
+    for name in ("LICENSE.txt", "LICENSE-TEXT.txt"):
+        assert (built_site / name).is_file()
+    assert (built_site / "_static" / "favicon.svg").is_file()

@@ -21,6 +21,9 @@ Modules, what they hold, and the chapters that use them:
    * - :mod:`dlbook.plotting`
      - the book's figure style, error surfaces (contour + 3-D), networks, attention maps, image grids
      - all
+   * - :mod:`dlbook.figure_text`
+     - text descriptions of figures, stored in the PNG (the website's alt text)
+     - all
    * - :mod:`dlbook.interact`
      - sliders that work live and on the static site
      - all

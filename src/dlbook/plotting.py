@@ -35,9 +35,14 @@ IMAGE_CMAP = "gray_r"
 def use_style() -> None:
     """Set the book's matplotlib defaults: readable sizes, a light grid, constrained layout,
     and the inline backend's PNG at a resolution that stays sharp without bloating pages.
+    Under IPython every inline PNG also carries a text description of the figure (titles, axis
+    labels, legend; see :mod:`dlbook.figure_text`), which the website uses as its alt text.
 
     Introduced in :doc:`/notebooks/01_three_steps`.
     """
+    from . import figure_text
+
+    figure_text.install()
     mpl.rcParams.update(
         {
             "figure.figsize": (6.4, 4.2),

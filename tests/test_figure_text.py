@@ -1,0 +1,64 @@
+"""Figure descriptions: built from the figure's own text, stored in and read back from the PNG."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import pytest
+from PIL import Image
+
+from dlbook import figure_text
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def test_description_names_titles_axes_and_legend():
+    fig, (a, b) = plt.subplots(1, 2)
+    fig.suptitle("Two learning rates")
+    a.plot([0, 1], [1, 0], label=r"$\eta$ = 0.1")
+    a.legend()
+    a.set(title="Loss", xlabel="update", ylabel="loss L")
+    b.imshow([[0, 1], [1, 0]])
+    text = figure_text.describe(fig)
+    assert text.startswith("Figure with 2 panels:")
+    assert "“Two learning rates”" in text and "“Loss”" in text
+    assert "loss L against update" in text and "legend: η = 0.1" in text
+    plt.close(fig)
+
+
+def test_figure_without_text_is_still_described():
+    fig, ax = plt.subplots()
+    ax.imshow([[0, 1], [1, 0]])
+    assert figure_text.describe(fig) == "Figure: an image."
+    fig.set_label("A 2 × 2 checkerboard")
+    assert figure_text.describe(fig).startswith("Figure: A 2 × 2 checkerboard.")
+    plt.close(fig)
+
+
+def test_description_round_trips_through_a_valid_png():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    ax.set(xlabel="x (°C)", ylabel="η")
+    png = figure_text.add_description(_png(fig), figure_text.describe(fig))
+    assert figure_text.read_description(png) == "Figure: η against x (°C)."
+    image = Image.open(io.BytesIO(png))
+    image.load()  # Pillow verifies the chunk's CRC
+    assert image.text["Description"] == "Figure: η against x (°C)."
+    assert figure_text.read_description(_png(fig)) is None
+    plt.close(fig)
+
+
+def test_not_a_png_raises():
+    with pytest.raises(ValueError, match="PNG"):
+        figure_text.add_description(b"GIF89a....", "x")
+    with pytest.raises(ValueError, match="PNG"):
+        figure_text.read_description(b"\xff\xd8\xff")
+
+
+def test_install_outside_ipython_does_nothing():
+    assert figure_text.install() is False
