@@ -4,7 +4,8 @@
 #   make book    build the site into _build/html, executing every notebook; fails on any error
 #   make test    lint, unit tests, then the site build, then checks of the built site in a browser
 #   make lint    ruff on src/, tests/ and the notebooks
-#   make bench   execute every notebook and record timings (see tests/bench.py)
+#   make bench   execute every notebook, one at a time and then in parallel, and record timings
+#                and slider latencies (see .ci/bench.py); fails when a chapter or a slider is too slow
 #   make determinism  execute every chapter twice and compare the printed numbers (part of bench)
 #   make serve   serve _build/html on http://127.0.0.1:$(PORT)
 #   make clean   remove build outputs and the cached model checkpoints (keeps .venv and data)
@@ -27,6 +28,9 @@ export PYTHONUNBUFFERED := 1
 # timings (make bench) are measured this way. Override with `make book OMP_NUM_THREADS=4`.
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= $(OMP_NUM_THREADS)
+# Notebooks are executed in parallel, one single-threaded kernel per core (see .ci/execute.py).
+# Set the number of workers with `make book JOBS=1`; empty means one per core.
+JOBS ?=
 
 .PHONY: setup book test lint unit site-test bench determinism serve clean browser fresh-cache mathjax
 
@@ -52,9 +56,12 @@ $(CACHE_STAMP): $(wildcard src/dlbook/*.py) requirements.txt pyproject.toml _con
 mathjax: setup
 	$(PY) book/_ext/dlbook_site.py
 
-# --all re-reads every page so a failing notebook cannot hide behind an up-to-date build;
-# -W turns every Sphinx warning (a failed notebook included) into a failure.
+# First every notebook that has no cached execution is executed, JOBS at a time, into the cache
+# (.ci/execute.py; it prints the traceback of a failing notebook and stops here). The site build
+# then takes every execution from the cache. --all re-reads every page so a failing notebook
+# cannot hide behind an up-to-date build; -W turns every Sphinx warning into a failure.
 book: setup mathjax $(CACHE_STAMP)
+	$(PY) .ci/execute.py $(if $(JOBS),--jobs $(JOBS))
 	$(VENV)/bin/jupyter-book build . --all -W --keep-going
 	@echo ""
 	@echo "The site is in $(CURDIR)/_build/html: open _build/html/index.html, or run 'make serve'."
@@ -89,7 +96,7 @@ test: setup
 	$(MAKE) site-test
 
 bench: setup
-	$(PY) tests/bench.py
+	$(PY) .ci/bench.py $(if $(JOBS),--jobs $(JOBS))
 
 # Executing a chapter twice must print the same numbers (.ci/determinism.py; differences go to
 # _build/determinism/). Part of `make bench`; `make determinism ONLY="12 14"` checks a few chapters.

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,40 @@ def test_saves_a_checksum_then_loads(cache):
     sidecar = path.with_name(path.name + ".sha256")
     assert sidecar.read_text().split()[0] == checkpoints._sha256(path)
     assert not list(cache.glob(".*.tmp")), "no temporary file is left behind"
+
+
+class SlowCounter(Counter):
+    """A trainer that takes a while, so that a second caller arrives while it trains."""
+
+    def __call__(self, net):
+        time.sleep(0.5)
+        super().__call__(net)
+
+
+def test_concurrent_callers_train_once_and_share_the_checkpoint(cache):
+    # notebooks executed in parallel ask for the same model at the same time
+    import threading
+
+    fit = SlowCounter()
+    nets, caught = [], []
+
+    def call():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # no checkpoint may be judged broken
+                nets.append(checkpoints.load_or_train("toy", build, fit, {"a": 2}))
+        except Exception as err:  # noqa: BLE001 - reported below
+            caught.append(err)
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not caught, caught
+    assert fit.calls == 1, f"trained {fit.calls} times"
+    assert len(nets) == 3 and all(torch.equal(n.weight, nets[0].weight) for n in nets)
+    assert len(saved(cache)) == 1
 
 
 def _module(tmp_path, name, source):

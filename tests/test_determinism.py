@@ -59,3 +59,12 @@ def test_two_executions_of_an_unseeded_notebook_differ(tmp_path):
     changed = [line[1:4] for line in determinism.compare(*runs, "nb")
                if line[:1] in "+-" and line[:3] not in ("+++", "---")]
     assert changed == ["[0]", "[0]"]
+
+
+def test_a_cell_tagged_wall_clock_is_left_out():
+    first = notebook([stdout("512  289.33  1160.0\n")], [stdout("loss 0.25\n")])
+    second = notebook([stdout("512  182.69  1837.0\n")], [stdout("loss 0.25\n")])
+    assert determinism.compare(determinism.text_outputs(first), determinism.text_outputs(second), "x")
+    for nb in (first, second):
+        nb.cells[0].metadata["tags"] = ["wall-clock"]
+    assert determinism.compare(determinism.text_outputs(first), determinism.text_outputs(second), "x") == []

@@ -158,6 +158,27 @@ def test_executing_in_a_kernel_yields_a_live_widget_view(tmp_path):
     assert "a = 0.5" in out["data"]["text/html"]
 
 
+def test_layout_is_solved_once_and_kept_for_every_frame():
+    # constrained layout (the book's style) would re-solve the layout at every full redraw
+    def draw(fig):
+        ax = fig.add_subplot()
+        ax.set_xlabel("x (unit)")
+
+        def update(a):
+            ax.set_title("a" * int(a))  # a longer title would move the axes down
+            return None
+
+        return update
+
+    with matplotlib.rc_context({"figure.constrained_layout.use": True}):
+        fig = ix.interact(draw, a=[1, 40], figsize=(4, 3), dpi=50)
+    assert type(fig.figure.get_layout_engine()).__name__ == "PlaceHolderLayoutEngine"
+    first = fig.figure.axes[0].get_position().bounds
+    fig.update(a=40)
+    fig.update(a=1)
+    assert fig.figure.axes[0].get_position().bounds == first
+
+
 @pytest.mark.parametrize("label", ["<!--<script>", "</script><b>x</b>", "a &amp; b -->", "x<\\/y"])
 def test_labels_cannot_break_the_static_slider_script(label):
     html = ix.interact(make_draw(), a=[1, 9], b=[2, 8], labels={"a": label}).static_html()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import builtins
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -157,3 +158,21 @@ def test_page_weight(path, built_site):
     images = set(re.findall(r'src="\.\./(_images/[^"]+)"', html))
     weight = page.stat().st_size + sum((HTML / img).stat().st_size for img in images)
     assert weight <= PAGE_LIMIT_BYTES, f"{page.name} weighs {weight / 2**20:.1f} MB with its images"
+
+
+@pytest.mark.site
+def test_site_build_took_every_execution_from_the_parallel_run(built_site):
+    """`make book` executes the notebooks in parallel (.ci/execute.py) before the site build. The
+    build must find every chapter in the cache: myst-nb registers a notebook as a project record
+    only when it executes it itself, so any record means a chapter ran a second time, serially."""
+    from jupyter_cache import get_cache
+
+    cache_dir = ROOT / "_build" / ".jupyter_cache"
+    assert cache_dir.is_dir(), "no execution cache in _build/.jupyter_cache; run 'make book'"
+    cache = get_cache(str(cache_dir))
+    executed_by_build = [Path(r.uri).name for r in cache.list_project_records()]
+    assert not executed_by_build, (
+        f"the site build executed {executed_by_build} itself: their cached execution did not "
+        "match (run .ci/execute.py before jupyter-book, as 'make book' does)")
+    for path in chapter_notebooks():
+        cache.match_cache_notebook(nbformat.read(path, as_version=4))  # KeyError if missing

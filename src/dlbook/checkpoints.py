@@ -46,6 +46,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from filelock import FileLock
 from torch import nn
 
 from .runtime import device as default_device
@@ -388,18 +389,24 @@ def load_or_train(name: str, build: Callable[[], nn.Module], fit: Callable[[nn.M
     path = checkpoint_path(name, config, code_fingerprint(build, fit))
     _ensure_writable(path.parent)
     _remove_leftovers(path.parent)
-    net = build().to(default_device())
-    if path.is_file() and not retrain:
-        problem = _load(net, path)
-        if problem is None:
-            print(f"Loaded the trained {name} from the checkpoint {path.name}.")
-            return net.eval()
-        bad = _move_aside(path)
-        warnings.warn(f"The checkpoint {path} was not used: {problem}. It was moved to {bad.name} "
-                      f"and {name} is trained again.", CheckpointWarning, stacklevel=2)
-        net = build().to(default_device())  # a failed load may have changed some tensors
-    fit(net)
-    _save(net, path)
+    # Notebooks executed in parallel (make book) may ask for the same model at once: one trains
+    # it while the others wait for the lock, then load its checkpoint (and never read a
+    # checkpoint whose checksum file is not written yet).
+    locks = path.parent.parent / "locks"  # beside the checkpoints: a lock file outlives its lock
+    locks.mkdir(parents=True, exist_ok=True)
+    with FileLock(locks / f"{path.stem}.lock"):
+        net = build().to(default_device())
+        if path.is_file() and not retrain:
+            problem = _load(net, path)
+            if problem is None:
+                print(f"Loaded the trained {name} from the checkpoint {path.name}.")
+                return net.eval()
+            bad = _move_aside(path)
+            warnings.warn(f"The checkpoint {path} was not used: {problem}. It was moved to {bad.name} "
+                          f"and {name} is trained again.", CheckpointWarning, stacklevel=2)
+            net = build().to(default_device())  # a failed load may have changed some tensors
+        fit(net)
+        _save(net, path)
     print(f"Trained {name} and saved the checkpoint {path.name}.")
     return net.eval()
 

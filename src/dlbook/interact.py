@@ -35,6 +35,7 @@ surface, axes, labels) and returns ``update(**values)``, which changes what the 
 as with :class:`matplotlib.animation.FuncAnimation`. If ``update`` returns the artists it
 changed, only those are redrawn over a cached background (blitting: a contour plot is
 rasterized once, not at every slider step); if it returns ``None`` the whole figure is redrawn.
+The figure's layout is computed for the first frame and kept for the others.
 
 Both views label each slider with the parameter and its value (``η = 0.01``) and work from the
 keyboard (arrow keys on a focused slider).
@@ -174,6 +175,11 @@ class SliderFigure(widgets.VBox):
         self._cache: dict[tuple, bytes] = {}
 
         self.image = widgets.Image(value=self._render_png(self.values), format="png")
+        # The layout (constrained layout of use_style) is computed on the first frame and then
+        # kept: re-solving it at every slider step would cost more than drawing the frame, and a
+        # figure whose axes do not jump between frames reads better.
+        if self.figure.get_layout_engine() is not None:
+            self.figure.set_layout_engine("none")
         self.sliders = {}
         self._captions = {}
         rows = []
