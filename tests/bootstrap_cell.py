@@ -50,7 +50,11 @@ def source() -> str:
     return f'''\
 # Colab and Binder: install the book's helper package `dlbook` and its requirements when it is
 # missing (Binder and a clone set up with `make` have it: then this does nothing).
-import importlib.util, os, subprocess, sys  # noqa: E401
+import importlib.util
+import os
+import subprocess
+import sys
+
 if importlib.util.find_spec("dlbook") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", os.environ.get(
         "DLBOOK_REPOSITORY", "{requirement()}")], check=True)

@@ -87,7 +87,8 @@ def test_first_cells_install_dlbook_from_a_clone_in_a_fresh_environment(tmp_path
     # among them) are not processed, so dlbook stays missing.
     Path(site, "book-environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env.update(DLBOOK_REPOSITORY=f"git+file://{clone}", PIP_NO_DEPS="1", PIP_NO_BUILD_ISOLATION="0",  # = --no-build-isolation
+    # PIP_NO_BUILD_ISOLATION="0" means --no-build-isolation
+    env.update(DLBOOK_REPOSITORY=f"git+file://{clone}", PIP_NO_DEPS="1", PIP_NO_BUILD_ISOLATION="0",
                PIP_DISABLE_PIP_VERSION_CHECK="1", MPLBACKEND="Agg")
     missing = subprocess.run([str(python), "-c", "import dlbook"], env=env, capture_output=True, text=True)
     assert missing.returncode != 0, "dlbook is importable before the set-up cell ran"
