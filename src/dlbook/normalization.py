@@ -1,6 +1,6 @@
 """Batch and layer normalization written from scratch: batch statistics, learned scale and shift, running averages.
 
-For each feature (channel) $i$ the layer standardizes its input over the examples of a batch,
+For each feature (channel) the layer standardizes its input over the examples of a batch,
 then rescales and shifts it with learned parameters:
 
     mu_i = mean of x_i over the batch,   var_i = mean of (x_i - mu_i)^2 over the batch,
