@@ -39,6 +39,7 @@ import os
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 import types
 import warnings
@@ -197,6 +198,9 @@ class _Fingerprint:
             self.visit(value)
 
 
+_FINGERPRINT_LOCK = threading.Lock()
+
+
 def code_fingerprint(*objects) -> str:
     """SHA-256 (64 hex digits) of the code behind ``objects`` (functions, classes, partials).
 
@@ -209,8 +213,9 @@ def code_fingerprint(*objects) -> str:
     Introduced in :doc:`/notebooks/12_cnn`.
     """
     fp = _Fingerprint()
-    for obj in objects:
-        fp.visit(obj)
+    with _FINGERPRINT_LOCK:  # inspect parses classes with ast, which CPython 3.11 does not make thread-safe
+        for obj in objects:
+            fp.visit(obj)
     text = json.dumps(sorted(fp.parts.items()))
     return hashlib.sha256(text.encode()).hexdigest()
 
