@@ -244,6 +244,15 @@ def test_classify_and_next_token_steps_equal_cross_entropy():
         pt.next_token_step(lm, (X[:, :1],))
 
 
+def test_classify_step_rejects_mismatched_labels():
+    clf = nn.Linear(4, 3)
+    X = torch.randn(6, 4)
+    with pytest.raises(ValueError, match=r"y \(B,\)"):
+        pt.classify_step(clf, (X, torch.zeros(5, dtype=torch.long)))
+    with pytest.raises(ValueError, match=r"classes in \[0, 3\)"):
+        pt.classify_step(clf, (X, torch.tensor([0, 1, 2, 3, 0, 1])))
+
+
 def test_sample_temperature():
     lm = nn.Embedding(V, V)  # the next token's scores depend on the last token only
     with torch.no_grad():

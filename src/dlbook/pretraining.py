@@ -596,8 +596,13 @@ def bert_pretrain_step(mask_rate: float = 0.15, *, seed: int = 0):
 def masked_patch_step(mask_rate: float = 0.5, *, seed: int = 0):
     """Make the pre-training step of :class:`MaskedPatchModel` for :func:`dlbook.train.fit`.
 
-    ``step(model, (images,)) -> loss``: the mean squared error between predicted and true pixels
-    of the hidden patches only (a fresh random mask per call).
+    ``step(model, (images,)) -> loss``: images (B, 1, H, W) or (B, H, W) float pixels; the loss
+    is a scalar tensor, the mean squared error between predicted and true pixels of the hidden
+    patches only (a fresh random mask per call, drawn from a CPU generator seeded with ``seed``).
+
+    Raises:
+        ValueError: for a mask rate outside (0, 1) (when made) and, on a call, for images that
+            :func:`patchify` rejects or a rate that hides no patch or all of them.
 
     Source: He et al. (2022), section 3 (reconstruction target). Introduced in chapter 18.
     """
@@ -619,11 +624,22 @@ def masked_patch_step(mask_rate: float = 0.5, *, seed: int = 0):
 def classify_step(model: nn.Module, batch) -> dict:
     """Fine-tuning step: cross-entropy of ``model(*inputs)`` against the last tensor of the batch.
 
-    ``batch = (*inputs, y)`` with y (B,) int64 class indices. Returns ``{"loss", "accuracy"}``.
-    Introduced in chapter 18.
+    ``batch = (*inputs, y)`` with y (B,) int64 class indices and ``model(*inputs)`` logits
+    (B, C). Returns ``{"loss", "accuracy"}``: the mean cross-entropy (nats, with gradient) and
+    the fraction of correct arg-max predictions (detached).
+
+    Raises:
+        ValueError: if the logits are not (B, C) with the batch size of y, or y holds classes
+            outside [0, C).
+
+    Source: Devlin et al. (2019), section 4 (fine-tuning). Introduced in chapter 18.
     """
     *inputs, y = batch
     logits = model(*inputs)  # (B, C)
+    if logits.ndim != 2 or y.shape != logits.shape[:1]:
+        raise ValueError(f"expected logits (B, C) and y (B,), got {tuple(logits.shape)} and {tuple(y.shape)}")
+    if len(y) and (y.min() < 0 or y.max() >= logits.shape[1]):
+        raise ValueError(f"y must hold classes in [0, {logits.shape[1]}), got {int(y.min())}..{int(y.max())}")
     return {"loss": F.cross_entropy(logits, y),
             "accuracy": (logits.argmax(-1) == y).float().mean().detach()}
 
@@ -633,8 +649,12 @@ def token_classify_step(model: nn.Module, batch) -> dict:
     labels :data:`IGNORE_INDEX` where there is nothing to predict ([CLS], [SEP], padding).
 
     Returns ``{"loss", "accuracy"}``: the mean cross-entropy and the accuracy over the labelled
-    positions. Raises ValueError if labels and tokens differ in shape.
-    Introduced in chapter 18.
+    positions.
+
+    Raises:
+        ValueError: if labels and tokens differ in shape.
+
+    Source: Devlin et al. (2019), section 4 and figure 4 (d). Introduced in chapter 18.
     """
     tokens, labels = batch
     if labels.shape != tokens.shape:
@@ -649,6 +669,9 @@ def next_token_step(model: nn.Module, batch) -> torch.Tensor:
     """GPT's step: ``batch = (X,)`` with X (B, L + 1) ids; predict X[:, 1:] from X[:, :-1].
 
     Returns the mean cross-entropy over all B·L positions (nats per token).
+
+    Raises:
+        ValueError: if X is not (B, L + 1) with L >= 1.
 
     Source: Radford et al. (2018), section 3.1. Introduced in chapter 18.
     """
