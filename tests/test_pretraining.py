@@ -277,3 +277,16 @@ def test_train_wordpiece_special_ids_and_pieces():
     assert pieces[0] == "the" and "".join(p.removeprefix("##") for p in pieces[1:]) == "kingdom"
     with pytest.raises(ValueError, match="vocab_size"):
         pt.train_wordpiece(lines, 5)
+
+
+def test_train_wordpiece_merges_most_frequent_pair_first_and_is_repeatable():
+    lines = ["ab ab ab cd cd", "b"]
+    alphabet = ["##b", "##d", "a", "b", "c"]  # sorted characters, inside (##) and at the start of a word
+    tok = pt.train_wordpiece(lines, 11)
+    assert sorted(tok.get_vocab(), key=tok.get_vocab().get) == [*pt.SPECIAL_TOKENS, *alphabet, "ab"]
+    tok = pt.train_wordpiece(lines, 12)  # "ab" (3 times) is merged before "cd" (twice)
+    assert sorted(tok.get_vocab(), key=tok.get_vocab().get)[-2:] == ["ab", "cd"]
+    assert tok.encode("AB cd b").tokens == ["ab", "cd", "b"]
+    assert tok.encode("abd").tokens == ["ab", "##d"]
+    lines = ["the king is dead, long live the king", "kingdom of kings and queens", "thee thou"] * 20
+    assert pt.train_wordpiece(lines, 40).get_vocab() == pt.train_wordpiece(lines, 40).get_vocab()
