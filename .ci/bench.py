@@ -41,9 +41,9 @@ from nbclient import NotebookClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from execute import default_jobs, execute_notebooks  # noqa: E402
-from notebook_tools import BUILD, HTML, chapter_notebooks  # noqa: E402
 
 from dlbook.runtime import CHAPTER_BUDGET_S  # noqa: E402
+from notebook_tools import BUILD, HTML, chapter_notebooks  # noqa: E402
 
 LATENCY_CELL = (
     "import json as _json\n"
