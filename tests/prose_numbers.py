@@ -59,6 +59,10 @@ ALLOWED: dict[str, dict[str, str]] = {
     "07": {
         "21": "6 · 7 / 2, the free entries of a covariance matrix of six features, arithmetic in the text",
     },
+    "12": {
+        "12832": "exercise 1's solution, 32 · 16 · 25 + 32 worked in the text",
+        "52559872": "exercise 1's solution, 12,832 × 64 × 64 worked in the text",
+    },
 }
 
 _FENCE = re.compile(r"^(```+|~~~+)([^\n]*)\n.*?^\1[ \t]*$", re.S | re.M)
