@@ -252,7 +252,6 @@ def test_page_reads_offline(name, size, browser, site_url):
 
 @pytest.mark.site
 @pytest.mark.parametrize("name", ALL_PAGES)
-@pytest.mark.xfail(reason="one figure per chapter still gets its image path as alt text", strict=False)
 def test_figures_have_alt_text(name, browser, site_url):
     page, _, _ = open_offline(browser, f"{site_url}/{name}.html", DESKTOP)
     missing = [i for i in measure(page)["images"] if bad_alt(i)]
