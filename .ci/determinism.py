@@ -38,23 +38,32 @@ def mask_times(text: str) -> str:
 
 
 def text_outputs(nb) -> list[str]:
-    """The lines of text a reader sees under the code cells, each prefixed by its cell number."""
+    """The lines of text a reader sees under the code cells, each prefixed by its cell number.
+
+    Printed text is joined across the chunks the kernel happened to send it in (one print can
+    arrive in two pieces, depending on when the kernel's buffer was flushed), so that only
+    what was printed is compared.
+    """
     lines = []
     for number, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or "wall-clock" in cell.get("metadata", {}).get("tags", []):
             continue
+        texts, printed = [], ""
         for out in cell.get("outputs", []):
             if out.output_type == "stream":
-                if out.name != "stdout":
-                    continue  # progress bars and warnings: timings, not results
-                text = out.text
-            elif out.output_type in ("execute_result", "display_data"):
-                text = "\n".join(out.data[t] for t in TEXT_TYPES if t in out.data)
-            elif out.output_type == "error":
-                text = f"{out.ename}: {out.evalue}"
-            else:
+                if out.name == "stdout":  # stderr: progress bars and warnings, not results
+                    printed += out.text
                 continue
-            lines += [f"[{number}] {mask_times(line)}" for line in text.splitlines()]
+            if printed:
+                texts.append(printed)
+                printed = ""
+            if out.output_type in ("execute_result", "display_data"):
+                texts.append("\n".join(out.data[t] for t in TEXT_TYPES if t in out.data))
+            elif out.output_type == "error":
+                texts.append(f"{out.ename}: {out.evalue}")
+        if printed:
+            texts.append(printed)
+        lines += [f"[{number}] {mask_times(line)}" for text in texts for line in text.splitlines()]
     return lines
 
 

@@ -68,3 +68,22 @@ def test_a_cell_tagged_wall_clock_is_left_out():
     for nb in (first, second):
         nb.cells[0].metadata["tags"] = ["wall-clock"]
     assert determinism.compare(determinism.text_outputs(first), determinism.text_outputs(second), "x") == []
+
+
+def test_a_print_cut_into_chunks_by_the_kernel_reads_as_one_line():
+    whole = notebook([stdout("query q^1 = [2.0, 1.0]\nnext\n")])
+    cut = notebook([stdout("query q^1 ="), {"output_type": "stream", "name": "stderr", "text": "10%"},
+                    stdout(" [2.0, 1.0]\n"), stdout("next\n")])
+    assert determinism.text_outputs(cut) == determinism.text_outputs(whole) == [
+        "[0] query q^1 = [2.0, 1.0]", "[0] next"]
+
+
+def test_the_site_gets_adjacent_stream_outputs_joined():
+    from notebook_tools import merge_adjacent_streams
+
+    nb = notebook([stdout("a ="), stdout(" 1\n"), {"output_type": "stream", "name": "stderr", "text": "x"},
+                   stdout("b\n")], [stdout("c\n")])
+    assert merge_adjacent_streams(nb) == 1
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [
+        ("stdout", "a = 1\n"), ("stderr", "x"), ("stdout", "b\n")]
+    assert merge_adjacent_streams(nb) == 0
