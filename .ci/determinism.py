@@ -5,7 +5,9 @@ Each chapter notebook is executed twice, each time in a fresh kernel (nbclient) 
 loading a checkpoint. The text each run shows the reader (printed output, the plain-text form of
 results and displays, errors) is compared line by line. Progress bars (stderr) and pictures are
 not compared; a number followed by a unit of time (``12.3 s``, ``45 ms``, ``1.2 seconds``) is
-masked, since wall-clock times are not expected to repeat; a cell whose output is a measurement
+masked, since wall-clock times are not expected to repeat, and so is a memory address in an
+object's plain-text form (``<pandas.io.formats.style.Styler at 0x7f02224f0dd0>``, shown where
+the page shows the object's HTML); a cell whose output is a measurement
 of wall-clock time (a timing table) is tagged ``wall-clock`` and left out.
 
 Differences are printed as a unified diff per chapter and written to
@@ -29,12 +31,14 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "determinism"
 
 TIME = re.compile(r"\b\d+(?:\.\d+)?(?:e[-+]?\d+)?\s*(?:s|ms|µs|us|sec|secs|seconds?|min|minutes?)\b")
+ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+\b")
 TEXT_TYPES = ("text/plain", "text/latex", "text/markdown")
 
 
 def mask_times(text: str) -> str:
-    """Replace every wall-clock duration in ``text`` by ``<time>``."""
-    return TIME.sub("<time>", text)
+    """Replace every wall-clock duration in ``text`` by ``<time>`` and every memory address of
+    an object's repr by ``<address>``."""
+    return ADDRESS.sub("at <address>", TIME.sub("<time>", text))
 
 
 def text_outputs(nb) -> list[str]:

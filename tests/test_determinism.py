@@ -31,6 +31,8 @@ def stdout(text):
 def test_wall_clock_times_are_masked_but_other_numbers_are_not():
     assert determinism.mask_times("trained in 12.3 s, 45 ms per batch, 2 seconds") == (
         "trained in <time>, <time> per batch, <time>")
+    assert determinism.mask_times("<pandas.io.formats.style.Styler at 0x7f02224f0dd0>") == (
+        "<pandas.io.formats.style.Styler at <address>>")
     assert determinism.mask_times("loss 0.1234 after 5 epochs, 10 steps") == "loss 0.1234 after 5 epochs, 10 steps"
 
 
