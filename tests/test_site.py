@@ -223,6 +223,12 @@ def test_page_reads_offline(name, size, browser, site_url):
         problems.append(f"{len(facts['code'])} code cells scroll sideways, e.g. {facts['code'][:3]}")
     if size == "desktop" and facts["fits100"] is False:
         problems.append("a 100-character line does not fit the code column")
+    if size == "desktop":
+        boxes = page.locator(".search-button-field:visible").count()
+        header = page.evaluate("() => { const h = document.querySelector('header.bd-header');"
+                               " return h ? h.getBoundingClientRect().height : 0; }")
+        if boxes > 1 or header > 0:
+            problems.append(f"{boxes} search boxes, a top bar {header:.0f} px high (one box, in the sidebar)")
     if size == "phone":
         for toggle, dialog in ((".primary-toggle", "#pst-primary-sidebar-modal"),
                                (".secondary-toggle", "#pst-secondary-sidebar-modal")):

@@ -23,6 +23,7 @@ What it does, and why:
 * **Figure alt text.** :mod:`dlbook.figure_text` writes a description of each matplotlib
   figure into the PNG; here it becomes the image's `alt` text (instead of the file path).
 * **Page fixes.** the theme's phone/tablet sidebar buttons are made to work (`dlbook-site.js`),
+  the top bar's second search box is removed (the sidebar has one),
   figures open full size when tapped, the code column is wide enough for 100-character lines
   (`dlbook-site.css`), sphinx-thebe's duplicated configuration script and ipywidgets state
   that no view on the page uses are dropped from the written pages, and the licence files are published next to the
@@ -303,7 +304,11 @@ def finish_site(app, exception) -> None:
 
 
 def configure(app, config) -> None:
-    """config-inited: serve MathJax and the site's own CSS/JS from _static."""
+    """config-inited: serve MathJax and the site's own CSS/JS from _static; no search box in
+    the top bar (pydata-sphinx-theme's default ``navbar_persistent``, which sphinx-book-theme
+    does not clear: on a desktop it made an empty bar holding a second search box above the
+    sidebar's)."""
+    config.html_theme_options = {**config.html_theme_options, "navbar_persistent": []}
     home = install_mathjax()
     config.html_static_path = [*config.html_static_path, str(home), str(STATIC)]
     config.mathjax_path = f"mathjax/{MATHJAX_ENTRY}"
