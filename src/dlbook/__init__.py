@@ -13,7 +13,7 @@ Modules, what they hold, and the chapters that use them:
      - holds
      - chapters
    * - :mod:`dlbook.runtime`
-     - device, seeding, the small/full scale, timing on the device (``time_call``)
+     - device, seeding, the small/full scale, experiment settings (``RunConfig``), timing (``time_call``)
      - all
    * - :mod:`dlbook.data`
      - the datasets, verified by checksum; lagged features of a time series
@@ -125,7 +125,7 @@ The chapters are numbered as in the table of contents; each function's docstring
 chapter that introduces it.
 """
 
-from .runtime import device, scale, scaled, seed, time_call
+from .runtime import RunConfig, device, per_scale, scale, scaled, seed, time_call
 
-__all__ = ["device", "seed", "scale", "scaled", "time_call"]
+__all__ = ["device", "seed", "scale", "scaled", "RunConfig", "per_scale", "time_call"]
 __version__ = "0.1.0"
