@@ -76,8 +76,9 @@ Modules, what they hold, and the chapters that use them:
      - the checks of bad input shared by the modules (finite values, labels, counts, dtypes)
      - all, through the other modules
    * - :mod:`dlbook.train`
-     - the training engine: ``minibatches``, ``fit``, ``History``, ``train_classifier``, ``accuracy``
-     - 12, 17, 19, 20, 21, 22
+     - the training engine: ``minibatches``, ``fit``, ``History``, ``Diverged``, ``cross_entropy_step``,
+       ``train_classifier``, ``accuracy``
+     - 4, 5, 10, 11, 12, 13, 14, 16, 17, 19, 20, 21, 22
    * - :mod:`dlbook.checkpoints`
      - trained models kept between chapters, keyed on their code and verified by checksum
      - 12, 17, 19, 20, 21
