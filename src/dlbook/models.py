@@ -230,8 +230,9 @@ DIGIT_CNN_CONFIG = TrainConfig(num_epochs=8, batch_size=64, lr=3e-3, schedule="o
 def trained_digit_cnn(source: str = "auto") -> nn.Module:
     """The book's digit classifier, trained on the MNIST training split (or loaded if cached).
 
-    Trains :func:`digit_cnn` with :data:`DIGIT_CNN_CONFIG` on ``mnist_tensors("train")``; about
-    15 seconds on a 2-core CPU at the offline scale. Returns it in eval mode on the book's device.
+    Trains :func:`digit_cnn` with :data:`DIGIT_CNN_CONFIG` on ``mnist_tensors("train")`` (a
+    small part of a chapter's :data:`dlbook.runtime.CHAPTER_BUDGET_S` at the offline scale), or
+    loads the checkpoint of an earlier run. Returns it in eval mode on the book's device.
 
     Introduced in :doc:`/notebooks/12_cnn`.
     """
