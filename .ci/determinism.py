@@ -5,7 +5,9 @@ Each chapter notebook is executed twice, each time in a fresh kernel (nbclient) 
 loading a checkpoint. The text each run shows the reader (printed output, the plain-text form of
 results and displays, errors) is compared line by line. Progress bars (stderr) and pictures are
 not compared; a number followed by a unit of time (``12.3 s``, ``45 ms``, ``1.2 seconds``) is
-masked, since wall-clock times are not expected to repeat; a cell whose output is a measurement
+masked, since wall-clock times are not expected to repeat, and so is a memory address in an
+object's plain-text form (``<pandas.io.formats.style.Styler at 0x7f02224f0dd0>``, shown where
+the page shows the object's HTML); a cell whose output is a measurement
 of wall-clock time (a timing table) is tagged ``wall-clock`` and left out.
 
 Differences are printed as a unified diff per chapter and written to
@@ -29,32 +31,43 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "determinism"
 
 TIME = re.compile(r"\b\d+(?:\.\d+)?(?:e[-+]?\d+)?\s*(?:s|ms|µs|us|sec|secs|seconds?|min|minutes?)\b")
+ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+\b")
 TEXT_TYPES = ("text/plain", "text/latex", "text/markdown")
 
 
 def mask_times(text: str) -> str:
-    """Replace every wall-clock duration in ``text`` by ``<time>``."""
-    return TIME.sub("<time>", text)
+    """Replace every wall-clock duration in ``text`` by ``<time>`` and every memory address of
+    an object's repr by ``<address>``."""
+    return ADDRESS.sub("at <address>", TIME.sub("<time>", text))
 
 
 def text_outputs(nb) -> list[str]:
-    """The lines of text a reader sees under the code cells, each prefixed by its cell number."""
+    """The lines of text a reader sees under the code cells, each prefixed by its cell number.
+
+    Printed text is joined across the chunks the kernel happened to send it in (one print can
+    arrive in two pieces, depending on when the kernel's buffer was flushed), so that only
+    what was printed is compared.
+    """
     lines = []
     for number, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or "wall-clock" in cell.get("metadata", {}).get("tags", []):
             continue
+        texts, printed = [], ""
         for out in cell.get("outputs", []):
             if out.output_type == "stream":
-                if out.name != "stdout":
-                    continue  # progress bars and warnings: timings, not results
-                text = out.text
-            elif out.output_type in ("execute_result", "display_data"):
-                text = "\n".join(out.data[t] for t in TEXT_TYPES if t in out.data)
-            elif out.output_type == "error":
-                text = f"{out.ename}: {out.evalue}"
-            else:
+                if out.name == "stdout":  # stderr: progress bars and warnings, not results
+                    printed += out.text
                 continue
-            lines += [f"[{number}] {mask_times(line)}" for line in text.splitlines()]
+            if printed:
+                texts.append(printed)
+                printed = ""
+            if out.output_type in ("execute_result", "display_data"):
+                texts.append("\n".join(out.data[t] for t in TEXT_TYPES if t in out.data))
+            elif out.output_type == "error":
+                texts.append(f"{out.ename}: {out.evalue}")
+        if printed:
+            texts.append(printed)
+        lines += [f"[{number}] {mask_times(line)}" for text in texts for line in text.splitlines()]
     return lines
 
 

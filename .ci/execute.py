@@ -36,7 +36,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from notebook_tools import BUILD, chapter_notebooks  # noqa: E402
+from notebook_tools import BUILD, chapter_notebooks, merge_adjacent_streams  # noqa: E402
 
 CACHE = BUILD / ".jupyter_cache"
 
@@ -69,6 +69,7 @@ def execute_one(path: str, timeout: int, allow_errors: bool) -> tuple:
                                      allow_errors=allow_errors, meta_override=True)
     except Exception:  # a dead kernel, an unreadable notebook: report it like a failing cell
         return path, None, time.perf_counter() - start, traceback.format_exc()
+    merge_adjacent_streams(result.nb)  # a print cut in two by the kernel's buffer is one text
     return path, result.nb, result.time, result.exc_string if result.err is not None else None
 
 

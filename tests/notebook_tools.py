@@ -47,6 +47,32 @@ def sources(nb: dict, cell_type: str) -> str:
     return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == cell_type)
 
 
+def merge_adjacent_streams(nb) -> int:
+    """Join each stream output of a code cell to the previous output when that is the same
+    stream (stdout or stderr), in place; returns how many outputs were joined.
+
+    The kernel sends what a cell prints in chunks, cut wherever its output buffer happened to be
+    flushed: one ``print("a =", x)`` can arrive as two outputs, ``"a ="`` and ``" 1.0\n"``, on a
+    busy machine and as one on an idle one. The site shows each output as its own block, so
+    the line would appear broken, and not every time. Joined, the text is what was printed.
+    """
+    joined = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code" or not cell.get("outputs"):
+            continue
+        kept = []
+        for out in cell["outputs"]:
+            last = kept[-1] if kept else None
+            if (out["output_type"] == "stream" and last is not None
+                    and last["output_type"] == "stream" and last["name"] == out["name"]):
+                last["text"] = "".join(last["text"]) + "".join(out["text"])
+                joined += 1
+            else:
+                kept.append(out)
+        cell["outputs"] = kept
+    return joined
+
+
 def executed_notebook(path: Path) -> dict | None:
     """The executed copy of a chapter notebook from the last build, with its outputs.
 

@@ -47,6 +47,22 @@ ALLOWED: dict[str, dict[str, str]] = {
         "255": "the largest 8-bit pixel value",
         "100": "per cent",
     },
+    "03": {
+        "273.15": "0 °C in kelvin (exercise 2), a physical constant",
+    },
+    "05": {
+        "0.125": "exercise 1's solution, 0.25 · 0.5 worked in the text",
+        "11534337": "exercise 3's solution, 22 · 2^19 + 1 worked in the text",
+        "524288": "exercise 3's solution, 2^19",
+        "156": "exercise 3's solution for 20 bits, which the chapter's table (up to 12 bits) does not print",
+    },
+    "07": {
+        "21": "6 · 7 / 2, the free entries of a covariance matrix of six features, arithmetic in the text",
+    },
+    "12": {
+        "12832": "exercise 1's solution, 32 · 16 · 25 + 32 worked in the text",
+        "52559872": "exercise 1's solution, 12,832 × 64 × 64 worked in the text",
+    },
 }
 
 _FENCE = re.compile(r"^(```+|~~~+)([^\n]*)\n.*?^\1[ \t]*$", re.S | re.M)

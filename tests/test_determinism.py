@@ -31,6 +31,8 @@ def stdout(text):
 def test_wall_clock_times_are_masked_but_other_numbers_are_not():
     assert determinism.mask_times("trained in 12.3 s, 45 ms per batch, 2 seconds") == (
         "trained in <time>, <time> per batch, <time>")
+    assert determinism.mask_times("<pandas.io.formats.style.Styler at 0x7f02224f0dd0>") == (
+        "<pandas.io.formats.style.Styler at <address>>")
     assert determinism.mask_times("loss 0.1234 after 5 epochs, 10 steps") == "loss 0.1234 after 5 epochs, 10 steps"
 
 
@@ -68,3 +70,22 @@ def test_a_cell_tagged_wall_clock_is_left_out():
     for nb in (first, second):
         nb.cells[0].metadata["tags"] = ["wall-clock"]
     assert determinism.compare(determinism.text_outputs(first), determinism.text_outputs(second), "x") == []
+
+
+def test_a_print_cut_into_chunks_by_the_kernel_reads_as_one_line():
+    whole = notebook([stdout("query q^1 = [2.0, 1.0]\nnext\n")])
+    cut = notebook([stdout("query q^1 ="), {"output_type": "stream", "name": "stderr", "text": "10%"},
+                    stdout(" [2.0, 1.0]\n"), stdout("next\n")])
+    assert determinism.text_outputs(cut) == determinism.text_outputs(whole) == [
+        "[0] query q^1 = [2.0, 1.0]", "[0] next"]
+
+
+def test_the_site_gets_adjacent_stream_outputs_joined():
+    from notebook_tools import merge_adjacent_streams
+
+    nb = notebook([stdout("a ="), stdout(" 1\n"), {"output_type": "stream", "name": "stderr", "text": "x"},
+                   stdout("b\n")], [stdout("c\n")])
+    assert merge_adjacent_streams(nb) == 1
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [
+        ("stdout", "a = 1\n"), ("stderr", "x"), ("stdout", "b\n")]
+    assert merge_adjacent_streams(nb) == 0

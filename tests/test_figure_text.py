@@ -62,3 +62,24 @@ def test_not_a_png_raises():
 
 def test_install_outside_ipython_does_nothing():
     assert figure_text.install() is False
+
+
+def test_every_inline_figure_of_a_kernel_carries_its_description(tmp_path):
+    """In a real kernel, as the book build runs it: the first figure of the session, shown
+    with plt.show() before the inline backend had registered its PNG printer, is described too."""
+    import base64
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "import matplotlib.pyplot as plt\nfrom dlbook import plotting\nplotting.use_style()",
+        "fig, ax = plt.subplots()\nax.plot([0, 1])\nax.set(xlabel='x (m)', ylabel='y (m)')\nplt.show()",
+        "fig, ax = plt.subplots()\nax.plot([1, 0])\nax.set(title='Second')",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    texts = [figure_text.read_description(base64.b64decode(out["data"]["image/png"]))
+             for cell in nb.cells for out in cell.outputs if "image/png" in out.get("data", {})]
+    assert texts == ["Figure: y (m) against x (m).", "Figure: “Second”."]

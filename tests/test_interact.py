@@ -186,3 +186,37 @@ def test_labels_cannot_break_the_static_slider_script(label):
     assert not set(payload) & set("<>&"), payload  # no markup the HTML parser could act on
     assert json.loads(payload)["labels"] == [label, "b"]  # the label comes back unchanged
     assert html.count("<script") == 2 and html.count("</script>") == 2
+
+
+def test_a_slider_over_named_choices_shows_the_name():
+    calls = []
+
+    def draw(fig):
+        ax = fig.add_subplot()
+        ax.set(xlim=(-10, 10), ylim=(-10, 10))
+        (point,) = ax.plot([], [], "o")
+
+        def update(start, centred):
+            calls.append((start, centred))
+            point.set_data([start[0]], [start[1] + (1 if centred else 0)])
+            return [point]
+
+        return update
+
+    starts = {"(−6, −6)": (-6, -6), "(0, −8)": (0, -8), "(−4, 6)": (-4, 6)}
+    fig = ix.interact(draw, start=starts, centred={"no": False, "yes": True},
+                      labels={"centred": "centred"}, initial={"start": "(0, −8)"})
+    assert calls[0] == ((0, -8), False)  # update receives the values, the initial one by name
+    html = fig._repr_mimebundle_()["text/html"]
+    assert "start = (0, −8)" in html and "centred = no" in html
+    data = json.loads(re.search(r'class="dlbook-slider-data">(.*?)</script>', html).group(1))
+    assert data["values"] == [list(starts), ["no", "yes"]]
+    assert len(data["frames"]) == 6
+    fig.sliders["centred"].value = True  # the live slider
+    assert fig.values == {"start": (0, -8), "centred": True}
+    assert [row.children[0].value for row in fig.children[:2]] == ["start = (0, −8)", "centred = yes"]
+    assert [label for label, _ in fig.sliders["start"].options] == list(starts)
+    with pytest.raises(ValueError, match="same value"):
+        ix.interact(draw, start={"a": 1, "b": 1}, centred=[0, 1])
+    with pytest.raises(ValueError, match="non-empty name"):
+        ix.interact(draw, start={"": 1, "b": 2}, centred=[0, 1])

@@ -57,3 +57,17 @@ def test_repeated_inline_scripts_and_unused_widget_state_are_dropped():
     assert tidied.endswith("<body><pre>\n<script>kept</script>\n\n\n</pre></body></html>")
     with_view = page.replace("</pre>", "application/vnd.jupyter.widget-view+json</pre>")
     assert "widget-state" in dlbook_site.tidy_html(with_view)
+
+
+def test_search_finds_chinese_terms_in_either_script_and_english_as_before():
+    from sphinx.search.en import SearchEnglish
+
+    zh, en = dlbook_site.BilingualSearch({}), SearchEnglish({})
+    text = "the error surface (误差曲面 / 誤差曲面) has a saddle point (鞍点 / 鞍點); generalization"
+    words = dlbook_site.BilingualSearch({}).split(text)
+    for term in ("误差曲面", "誤差曲面", "误差", "鞍点", "鞍點", "generalization", "saddle"):
+        assert term in words
+    # English words are stemmed as the English search (and the search page's JavaScript) does.
+    for word in ("generalization", "surfaces", "saddle", "regularization", "activations"):
+        assert zh.stem(word) == en.stem(word)
+    assert zh.stem("鞍點") == "鞍點" and zh.word_filter("鞍點") and not zh.word_filter("鞍")

@@ -13,10 +13,17 @@ What it does, and why:
   program output) is tagged `lang="zh-Hans"` and followed by its Traditional form
   (OpenCC's `s2twp` conversion, Taiwan usage) tagged `lang="zh-Hant"`, so that a reader of
   either script recognises it and the search finds either. Runs that read the same in both
-  scripts are tagged `lang="zh"`. Entries added to the glossary later get the same treatment.
+  scripts are tagged `lang="zh"`. Entries added to the glossary later get the same treatment,
+  and so do the bibliography's entries (written by sphinxcontrib-bibtex after the pages are read).
+* **Search in either script.** Sphinx's English search index splits text at spaces, so a
+  Chinese term, written without spaces, never became a search term. The site is indexed with
+  Sphinx's Chinese search (`html_search_language: zh`, words segmented by jieba), adjusted
+  in :class:`BilingualSearch` so that English is indexed exactly as the English search does
+  it, and every run of Chinese characters (a term in either script) is also a term of its own.
 * **Figure alt text.** :mod:`dlbook.figure_text` writes a description of each matplotlib
   figure into the PNG; here it becomes the image's `alt` text (instead of the file path).
 * **Page fixes.** the theme's phone/tablet sidebar buttons are made to work (`dlbook-site.js`),
+  the top bar's second search box is removed (the sidebar has one),
   figures open full size when tapped, the code column is wide enough for 100-character lines
   (`dlbook-site.css`), sphinx-thebe's duplicated configuration script and ipywidgets state
   that no view on the page uses are dropped from the written pages, and the licence files are published next to the
@@ -26,6 +33,7 @@ What it does, and why:
 from __future__ import annotations
 
 import hashlib
+import logging as std_logging
 import os
 import re
 import shutil
@@ -36,6 +44,7 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.errors import ExtensionError
+from sphinx.search.zh import SearchChinese
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
@@ -186,6 +195,51 @@ def tag_chinese(app, doctree) -> None:
             text.parent.replace(text, replacement)
 
 
+def tag_resolved_chinese(app, doctree, docname) -> None:
+    """doctree-resolved: the same for text that post-transforms added after doctree-read
+    (sphinxcontrib-bibtex writes the bibliography's entries then). Runs tagged at doctree-read
+    are inside their tags and left alone."""
+    tag_chinese(app, doctree)
+
+
+# ---------------------------------------------------------------------------- search
+
+
+class BilingualSearch(SearchChinese):
+    """Sphinx's Chinese search language (``zh``), for a book in English with Chinese terms.
+
+    Sphinx's own ``zh`` language segments Chinese with jieba, but it stems English words with
+    the Porter2 stemmer while the search page stems the reader's query with Porter's original
+    one (so "generalization" is indexed as "general" and looked up as "gener"), and it keeps
+    every English word of the book in a list that it searches at every word (quadratic time).
+    Here English words are split and stemmed as Sphinx's English search does, and each whole
+    run of Chinese characters is added to jieba's words, so that a term is found whole
+    (误差曲面) as well as by its parts (误差), in Simplified and in Traditional script.
+    """
+
+    lang = "zh"
+
+    def init(self, options: dict[str, str]) -> None:
+        import jieba
+        import snowballstemmer
+
+        jieba.setLogLevel(std_logging.WARNING)  # not its "Building prefix dict" chatter
+        self._jieba = jieba
+        self.stemmer = snowballstemmer.stemmer("porter")
+
+    def split(self, input: str) -> list[str]:
+        chinese = [w for w in self._jieba.cut_for_search(input) if CHINESE_RUN.fullmatch(w)]
+        return chinese + CHINESE_RUN.findall(input) + self.latin1_letters.findall(input)
+
+    def word_filter(self, word: str) -> bool:
+        # English: as the English search (no single letters); Chinese: words of 2 or more
+        # characters (one character matches too much to be useful).
+        return len(word) > 1
+
+    def stem(self, word: str) -> str:
+        return word if CHINESE_RUN.fullmatch(word) else self.stemmer.stemWord(word.lower())
+
+
 # ---------------------------------------------------------------------------- figures
 
 
@@ -250,15 +304,21 @@ def finish_site(app, exception) -> None:
 
 
 def configure(app, config) -> None:
-    """config-inited: serve MathJax and the site's own CSS/JS from _static."""
+    """config-inited: serve MathJax and the site's own CSS/JS from _static; no search box in
+    the top bar (pydata-sphinx-theme's default ``navbar_persistent``, which sphinx-book-theme
+    does not clear: on a desktop it made an empty bar holding a second search box above the
+    sidebar's)."""
+    config.html_theme_options = {**config.html_theme_options, "navbar_persistent": []}
     home = install_mathjax()
     config.html_static_path = [*config.html_static_path, str(home), str(STATIC)]
     config.mathjax_path = f"mathjax/{MATHJAX_ENTRY}"
 
 
 def setup(app):
+    app.add_search_language(BilingualSearch)
     app.connect("config-inited", configure)
     app.connect("doctree-read", tag_chinese)
+    app.connect("doctree-resolved", tag_resolved_chinese)
     app.connect("doctree-resolved", describe_images)
     app.connect("build-finished", finish_site)
     app.add_css_file("dlbook-site.css")

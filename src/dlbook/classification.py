@@ -270,12 +270,24 @@ def softmax(Z) -> np.ndarray:
         Z: scores (logits), shape (..., K).
 
     Returns:
-        Probabilities of the same shape; each row sums to 1.
+        Probabilities of the same shape; each row sums to 1. A score of −inf gets probability 0
+        (a masked class); a NaN score makes its row NaN.
+
+    Raises:
+        ValueError: a score is +inf (the limit depends on how it was reached), or every score
+            of a row is −inf (nothing to normalize).
 
     Introduced in :doc:`/notebooks/07_classification`.
     """
     Z = np.asarray(Z, dtype=np.float64)
-    E = np.exp(Z - Z.max(axis=-1, keepdims=True))
+    if np.isposinf(Z).any():
+        raise ValueError(f"scores must be finite or -inf, got {int(np.isposinf(Z).sum())} +inf "
+                         f"values in Z of shape {Z.shape}")
+    top = Z.max(axis=-1, keepdims=True) if Z.size else Z
+    if np.isneginf(top).any():
+        raise ValueError(f"every score of {int(np.isneginf(top).sum())} rows of Z (shape {Z.shape}) "
+                         "is -inf: a softmax needs at least one finite score per row")
+    E = np.exp(Z - top)
     return E / E.sum(axis=-1, keepdims=True)
 
 
@@ -429,11 +441,15 @@ def gaussian_mle(X) -> tuple[np.ndarray, np.ndarray]:
         ``(mean, cov)`` of shapes (D,) and (D, D), float64.
 
     Raises:
-        ValueError: if X is not a non-empty 2-D array.
+        ValueError: if X is not a non-empty 2-D array, or holds NaN or ±inf (a Gaussian fitted
+            to them has no finite parameters).
 
     Introduced in :doc:`/notebooks/07_classification`.
     """
     X = _as_2d(X)
+    if not np.isfinite(X).all():
+        raise ValueError(f"X must be finite, got {int((~np.isfinite(X)).sum())} NaN or infinite "
+                         f"values of {X.size} (shape {X.shape})")
     mean = X.mean(axis=0)  # (D,)
     centred = X - mean  # (N, D)
     return mean, centred.T @ centred / len(X)

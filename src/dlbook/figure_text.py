@@ -181,11 +181,29 @@ def _wrap_png_formatter(shell) -> None:
         formatter.for_type(Figure, _with_description(printer))
 
 
+def _load_inline_backend() -> None:
+    """Load matplotlib's inline backend now if it is the configured one.
+
+    The backend registers its PNG printer when it is loaded, which otherwise happens at the
+    first figure. A cell whose first figure is shown with ``plt.show()`` displays it at once,
+    before any hook of ours could wrap the new printer: that figure had no description.
+    """
+    import matplotlib
+
+    try:
+        backend = matplotlib.get_backend(auto_select=False)  # matplotlib >= 3.10
+    except TypeError:
+        backend = matplotlib.rcParams._get("backend")
+    if backend in ("inline", "module://matplotlib_inline.backend_inline"):
+        import matplotlib_inline.backend_inline  # noqa: F401 - loading it registers the printer
+
+
 def install() -> bool:
     """Make every inline matplotlib PNG in this IPython session carry :func:`describe`.
 
-    The inline backend (re)registers its PNG printer when pyplot is first used, so the wrapper
-    is re-applied before and after each cell runs. Outside IPython this does nothing.
+    The inline backend is loaded first (it registers its PNG printer when loaded), and since
+    it re-registers the printer on ``%matplotlib inline`` the wrapper is re-applied before and
+    after each cell runs. Outside IPython this does nothing.
 
     Returns:
         bool: True when running under IPython (the hook is installed), False otherwise.
@@ -197,6 +215,7 @@ def install() -> bool:
     shell = get_ipython()
     if shell is None or not hasattr(shell, "display_formatter"):
         return False
+    _load_inline_backend()
     _wrap_png_formatter(shell)
     if not getattr(shell, "_dlbook_description_hook", False):
         # post_execute callbacks registered now run before the inline backend's flush_figures,

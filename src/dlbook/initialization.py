@@ -71,7 +71,8 @@ def init_weight_(weight: torch.Tensor, scheme: str, *, std: float = 0.01, value:
         generator: optional random generator.
 
     Raises:
-        ValueError: for an unknown scheme, a weight with fewer than 2 dimensions or std ≤ 0.
+        ValueError: for an unknown scheme, a weight with fewer than 2 dimensions or not of a
+            floating-point dtype, or std ≤ 0.
 
     Matches ``torch.nn.init.xavier_normal_``, ``xavier_uniform_``, ``kaiming_normal_`` and
     ``kaiming_uniform_`` (mode fan_in, ReLU) draw for draw under the same random state.
@@ -79,6 +80,8 @@ def init_weight_(weight: torch.Tensor, scheme: str, *, std: float = 0.01, value:
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     fan_in, fan_out = fans(weight)
+    if not weight.is_floating_point():
+        raise ValueError(f"weight must be a floating-point tensor, got dtype {weight.dtype}")
     if scheme == "constant":
         with torch.no_grad():
             return weight.fill_(value)
@@ -114,11 +117,12 @@ def activation_stats(X: torch.Tensor, widths: list[int], scheme: str, activation
         each hidden layer.
 
     Raises:
-        ValueError: for X that is not 2-D, an empty ``widths`` or an unknown activation.
+        ValueError: for X that is not 2-D, empty or not floating-point, an empty ``widths`` or
+            an unknown activation.
     """
     funcs = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "linear": lambda z: z}
-    if X.dim() != 2:
-        raise ValueError(f"expected X of shape (N, D), got {tuple(X.shape)}")
+    if X.dim() != 2 or X.shape[0] == 0 or not X.is_floating_point():
+        raise ValueError(f"expected a float X of shape (N, D) with N >= 1, got {X.dtype} {tuple(X.shape)}")
     if not widths:
         raise ValueError("widths must list at least one hidden layer")
     if activation not in funcs:

@@ -38,7 +38,9 @@ rasterized once, not at every slider step); if it returns ``None`` the whole fig
 The figure's layout is computed for the first frame and kept for the others.
 
 Both views label each slider with the parameter and its value (``η = 0.01``) and work from the
-keyboard (arrow keys on a focused slider).
+keyboard (arrow keys on a focused slider). A slider over named choices (a mapping from names to
+values, e.g. ``start={"(−6, −6)": (-6, -6), "(0, −8)": (0, -8)}``) shows the chosen name
+(``start = (0, −8)``) and passes its value to ``update``.
 
 Introduced in :doc:`/notebooks/01_three_steps`.
 """
@@ -55,7 +57,7 @@ import math
 import numbers
 import time
 import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import ipywidgets as widgets
 import numpy as np
@@ -79,14 +81,34 @@ def format_value(value) -> str:
     return f"{float(value):.4g}"
 
 
+def _check_choices(name: str, choices: Mapping) -> list:
+    """The values of a slider over named choices (name → value), checked."""
+    if not choices:
+        raise ValueError(f"slider {name!r} has no choices")
+    for key, value in choices.items():
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError(f"slider {name!r}: each choice needs a non-empty name (a string), got {key!r}")
+        if not isinstance(value, Hashable):
+            raise ValueError(f"slider {name!r}: the value of choice {key!r} must be hashable (a number, a "
+                             f"string, a tuple), got {type(value).__name__}")
+    values = list(choices.values())
+    if len(set(values)) != len(values):
+        raise ValueError(f"slider {name!r}: two choices have the same value: {dict(choices)!r}")
+    return [v.item() if isinstance(v, np.generic) else v for v in values]
+
+
 def _check_params(params: Mapping[str, Sequence]) -> dict[str, list]:
     if not params:
         raise ValueError("interact needs at least one slider, e.g. interact(draw, lr=[0.01, 0.1])")
     checked = {}
     for name, values in params.items():
+        if isinstance(values, Mapping):
+            checked[name] = _check_choices(name, values)
+            continue
         if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
             raise ValueError(
-                f"slider {name!r} needs a list of numbers, got {type(values).__name__} {values!r}"
+                f"slider {name!r} needs a list of numbers or a mapping from names to values, "
+                f"got {type(values).__name__} {values!r}"
             )
         values = list(values)
         if not values:
@@ -111,7 +133,8 @@ def frame_grid(params: Mapping[str, Sequence], max_frames: int = DEFAULT_MAX_FRA
     of positions (i_1, ..., i_k) is at index ((i_1 · n_2 + i_2) · n_3 + i_3) ...
 
     Args:
-        params: parameter name → list of finite numbers (at least one each, no repeats).
+        params: parameter name → list of finite numbers (at least one each, no repeats), or a
+            mapping from choice names to distinct hashable values (named choices).
         max_frames: the most combinations allowed (≥ 1).
 
     Returns:
@@ -141,9 +164,10 @@ def frame_grid(params: Mapping[str, Sequence], max_frames: int = DEFAULT_MAX_FRA
 class SliderFigure(widgets.VBox):
     """A figure with sliders, live in a kernel and pre-rendered for the static site.
 
-    Create it with :func:`interact`. Attributes: ``params`` (name → values), ``labels``
-    (name → display name), ``values`` (the current values), ``sliders`` (name → widget),
-    ``image`` (the :class:`ipywidgets.Image` showing the figure).
+    Create it with :func:`interact`. Attributes: ``params`` (name → values), ``choices``
+    (name → the text shown for each value: its name for named choices, else the formatted
+    number), ``labels`` (name → display name), ``values`` (the current values), ``sliders``
+    (name → widget), ``image`` (the :class:`ipywidgets.Image` showing the figure).
     """
 
     def __init__(self, draw, params, *, labels=None, initial=None, figsize=(6.4, 4.2), dpi=100,
@@ -152,14 +176,18 @@ class SliderFigure(widgets.VBox):
             raise ValueError(f"draw must be a function draw(fig) -> update, got {draw!r}")
         self._frames_order = frame_grid(params, max_frames)  # validates params and the cap
         self.params = _check_params(params)
+        self.choices = {name: list(params[name]) if isinstance(params[name], Mapping)
+                        else [format_value(v) for v in vals] for name, vals in self.params.items()}
         labels = dict(labels or {})
         initial = dict(initial or {})
         for kind, given in (("labels", labels), ("initial", initial)):
             unknown = set(given) - set(self.params)
             if unknown:
                 raise ValueError(f"{kind} names unknown sliders {sorted(unknown)}; sliders: {list(self.params)}")
-        for name, v in initial.items():
-            if v not in self.params[name]:
+        for name, v in list(initial.items()):
+            if isinstance(params[name], Mapping) and isinstance(v, str) and v in params[name]:
+                initial[name] = params[name][v]  # a named choice may be given by its name
+            elif v not in self.params[name]:
                 raise ValueError(f"initial {name}={v!r} is not one of its values {self.params[name]}")
         self.labels = {name: labels.get(name, name) for name in self.params}
         self.values = {name: initial.get(name, vals[0]) for name, vals in self.params.items()}
@@ -187,7 +215,7 @@ class SliderFigure(widgets.VBox):
         for name, vals in self.params.items():
             caption = widgets.Label(self._caption(name, self.values[name]))
             slider = widgets.SelectionSlider(
-                options=[(format_value(v), v) for v in vals],
+                options=list(zip(self.choices[name], vals)),
                 value=self.values[name],
                 readout=False,
                 continuous_update=True,
@@ -202,7 +230,7 @@ class SliderFigure(widgets.VBox):
 
     # ----------------------------------------------------------------- rendering
     def _caption(self, name, value) -> str:
-        return f"{self.labels[name]} = {format_value(value)}"
+        return f"{self.labels[name]} = {self.choices[name][self.params[name].index(value)]}"
 
     def _key(self, values) -> tuple:
         return tuple(values[name] for name in self.params)
@@ -308,7 +336,7 @@ class SliderFigure(widgets.VBox):
             index = index * len(self.params[n]) + pos
         data = {
             "labels": [self.labels[n] for n in names],
-            "values": [[format_value(v) for v in self.params[n]] for n in names],
+            "values": [self.choices[n] for n in names],
             "frames": frames,
         }
         rows = []
@@ -389,13 +417,16 @@ def interact(
             and returns ``update(**values)``; ``update`` changes the figure for one combination
             of slider values and returns the artists it changed (for fast redraws) or ``None``.
         labels: display names, e.g. ``{"lr": "η"}``; default: the parameter names.
-        initial: starting values (each must be in its list); default: each list's first value.
+        initial: starting values (each must be in its list; a named choice may be given by
+            its name); default: each list's first value.
         figsize: figure size in inches.
         dpi: dots per inch (figsize × dpi is the image size in pixels).
         max_frames: cap on the number of value combinations (frames of the static view).
         alt: text alternative of the figure, for screen readers.
-        **params: one slider per keyword: a list of finite numbers, in slider order. The names
-            ``labels``, ``initial``, ``figsize``, ``dpi``, ``max_frames`` and ``alt`` are taken.
+        **params: one slider per keyword: a list of finite numbers, in slider order, or a
+            mapping from names to values (named choices, e.g. ``{"no": False, "yes": True}``):
+            the slider shows the name and ``update`` receives the value. The names ``labels``,
+            ``initial``, ``figsize``, ``dpi``, ``max_frames`` and ``alt`` are taken.
 
     Returns:
         A :class:`SliderFigure`; display it (last expression of a cell).

@@ -233,11 +233,12 @@ test accuracy on the offline split, in about 15 s on one CPU core), eight at the
 def trained_digit_cnn(source: str = "auto") -> nn.Module:
     """The book's digit classifier, trained on the MNIST training split (or loaded if cached).
 
-    Trains :func:`digit_cnn` with :data:`DIGIT_CNN_CONFIG` on ``mnist_tensors("train")``; about
-    15 seconds on one CPU core at the small scale. The weights are kept in the channels-last
-    memory layout (:data:`torch.channels_last`), which the CPU's convolutions run about a fifth
-    faster in; the network computes the same function in either layout. Returns it in eval mode
-    on the book's device.
+    Trains :func:`digit_cnn` with :data:`DIGIT_CNN_CONFIG` on ``mnist_tensors("train")`` (about
+    15 seconds on one CPU core at the small scale, a small part of a chapter's
+    :data:`dlbook.runtime.CHAPTER_BUDGET_S`), or loads the checkpoint of an earlier run. The
+    weights are kept in the channels-last memory layout (:data:`torch.channels_last`), which the
+    CPU's convolutions run about a fifth faster in; the network computes the same function in
+    either layout. Returns it in eval mode on the book's device.
 
     Introduced in :doc:`/notebooks/12_cnn`.
     """

@@ -446,10 +446,13 @@ def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
         (B, (H/p)(W/p), p²): one row of pixels per patch.
 
     Raises:
-        ValueError: for another shape or sizes that ``patch_size`` does not divide.
+        ValueError: for another shape, a ``patch_size`` below 1, or sizes that it does not
+            divide.
 
     Source: Dosovitskiy et al. (2021), ViT. Introduced in chapter 18.
     """
+    if int(patch_size) != patch_size or patch_size < 1:
+        raise ValueError(f"patch_size must be a positive integer, got {patch_size!r}")
     if images.ndim == 4 and images.shape[1] == 1:
         images = images[:, 0]
     if images.ndim != 3 or images.shape[1] % patch_size or images.shape[2] % patch_size:
@@ -470,10 +473,13 @@ def mask_patches(batch_size: int, num_patches: int, mask_rate: float,
         (batch_size, num_patches) bool, ``True`` at the hidden patches (the same count per row).
 
     Raises:
-        ValueError: for a mask rate outside (0, 1) or one that hides no patch or all of them.
+        ValueError: for a batch_size below 1, a mask rate outside (0, 1) or one that hides no
+            patch or all of them.
 
     Source: He et al. (2022), section 3 (random sampling). Introduced in chapter 18.
     """
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     if not 0.0 < float(mask_rate) < 1.0:
         raise ValueError(f"mask_rate must lie in (0, 1), got {mask_rate}")
     k = round(mask_rate * num_patches)
@@ -676,7 +682,7 @@ def sample(model: nn.Module, prompt: torch.Tensor, num_tokens: int, temperature:
         (P + num_tokens,) int64 ids on the CPU.
 
     Raises:
-        ValueError: for T <= 0, num_tokens < 0 or an empty prompt.
+        ValueError: for T <= 0, num_tokens < 0, context < 1 or an empty prompt.
 
     Source: Radford et al. (2019), sampling with a temperature (Ackley, Hinton and
     Sejnowski, 1985). Introduced in chapter 18.
@@ -685,6 +691,8 @@ def sample(model: nn.Module, prompt: torch.Tensor, num_tokens: int, temperature:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     if num_tokens < 0:
         raise ValueError(f"num_tokens must be >= 0, got {num_tokens}")
+    if context < 1:
+        raise ValueError(f"context must be at least 1 position, got {context}")
     ids = prompt.reshape(1, -1).long()
     if ids.shape[1] == 0:
         raise ValueError("prompt is empty")

@@ -238,7 +238,8 @@ def discounted_return(rewards: Sequence[float], gamma: float) -> float:
     Raises:
         ValueError: γ outside [0, 1] or ``rewards`` not one-dimensional.
     """
-    return float(returns_to_go(rewards, gamma)[0]) if len(rewards) else 0.0
+    G = returns_to_go(rewards, gamma)
+    return float(G[0]) if G.size else 0.0
 
 
 def returns_to_go(rewards: Sequence[float], gamma: float) -> np.ndarray:
@@ -256,11 +257,17 @@ def returns_to_go(rewards: Sequence[float], gamma: float) -> np.ndarray:
 
 
 def q_from_v(mdp: TabularMDP, V: np.ndarray, gamma: float) -> np.ndarray:
-    """Q(s, a) = R[s, a] + γ Σ_s' ``p(s'|s, a)`` V(s'), ``(S, A)``; 0 in terminal states."""
+    """Q(s, a) = R[s, a] + γ Σ_s' ``p(s'|s, a)`` V(s'), ``(S, A)``; 0 in terminal states.
+
+    Raises:
+        ValueError: γ outside [0, 1], or V not of shape (S,) or not finite.
+    """
     gamma = check_gamma(gamma)
     V = np.asarray(V, dtype=float)
     if V.shape != (mdp.num_states,):
         raise ValueError(f"V must have shape (S,) = {(mdp.num_states,)}, got {V.shape}")
+    if not np.isfinite(V).all():
+        raise ValueError(f"V must be finite, got {V}")
     Q = mdp.R + gamma * mdp.P @ np.where(mdp.terminal, 0.0, V)
     Q[mdp.terminal] = 0.0
     return Q
@@ -280,10 +287,15 @@ def greedy_policy(Q: np.ndarray, previous: np.ndarray | None = None, tol: float 
 
     Ties go to the lowest action index, or to the action of ``previous`` (a policy) when it is
     among the best within ``tol`` (so that policy iteration stops instead of cycling).
+
+    Raises:
+        ValueError: Q not of shape (S, A) or holding NaN (no action is then the best).
     """
     Q = np.asarray(Q, dtype=float)
     if Q.ndim != 2:
         raise ValueError(f"Q must be (S, A), got shape {Q.shape}")
+    if np.isnan(Q).any():
+        raise ValueError(f"Q holds {int(np.isnan(Q).sum())} NaN values: no greedy action")
     best = np.argmax(Q, axis=1)
     if previous is not None:
         old = np.argmax(previous, axis=1)
@@ -421,12 +433,14 @@ def epsilon_greedy_probs(q_values: np.ndarray, epsilon: float) -> np.ndarray:
     (lowest index among ties) another 1 - ε. Returns ``(A,)`` float64 summing to 1.
 
     Raises:
-        ValueError: ε outside [0, 1] or ``q_values`` not one-dimensional.
+        ValueError: ε outside [0, 1], or ``q_values`` not a non-empty vector or holding NaN.
     """
     epsilon = _check_probability("epsilon", epsilon)
     q = np.asarray(q_values, dtype=float)
     if q.ndim != 1 or q.size == 0:
         raise ValueError(f"q_values must be a non-empty (A,) vector, got shape {q.shape}")
+    if np.isnan(q).any():
+        raise ValueError(f"q_values hold NaN, so no action is the greedy one: {q}")
     probs = np.full(q.size, epsilon / q.size)
     probs[int(np.argmax(q))] += 1.0 - epsilon
     return probs
@@ -559,8 +573,16 @@ def q_learning(env, num_episodes: int, *, alpha: float = 0.5, gamma: float = 1.0
 
 def greedy_path(mdp: TabularMDP, policy, start: int, max_steps: int = 1000) -> list[int]:
     """States visited from ``start`` by a deterministic policy in a deterministic MDP (most
-    likely next state at each step), up to a terminal state, a repeat or ``max_steps``."""
+    likely next state at each step), up to a terminal state, a repeat or ``max_steps``.
+
+    Raises:
+        ValueError: an invalid policy, a start outside the states, or ``max_steps`` < 0.
+    """
     pi = check_policy(mdp, policy)
+    if int(max_steps) != max_steps or max_steps < 0:
+        raise ValueError(f"max_steps must be a non-negative integer, got {max_steps!r}")
+    if not 0 <= int(start) < mdp.num_states:
+        raise ValueError(f"start must be a state in 0..{mdp.num_states - 1}, got {start!r}")
     path = [int(start)]
     while not mdp.terminal[path[-1]] and len(path) <= max_steps:
         s = path[-1]

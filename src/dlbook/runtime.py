@@ -7,7 +7,7 @@ Every chapter's setup cell calls three things from here:
 * :func:`seed` seeds Python's, NumPy's and PyTorch's random generators so that executing a
   chapter twice on the same machine prints the same numbers.
 * :func:`scale` says how big the chapter's experiments are: ``"small"`` (the default on a CPU;
-  every chapter then executes in about a minute and a half on a 2-core laptop) or ``"full"``
+  every chapter then executes within :data:`CHAPTER_BUDGET_S` seconds on a 2-core laptop) or ``"full"``
   (the default when a GPU is present: more data, more epochs). ``DLBOOK_SCALE`` overrides it.
   :func:`scaled` picks one of two values by the current scale, which is how chapters size runs.
 
@@ -29,10 +29,17 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-__all__ = ["device", "seed", "scale", "scaled", "SCALES", "time_call"]
+__all__ = ["device", "seed", "scale", "scaled", "SCALES", "CHAPTER_BUDGET_S", "time_call"]
 
 SCALES = ("small", "full")
 """The two run sizes a chapter supports."""
+
+CHAPTER_BUDGET_S = 90.0
+"""Most wall-clock seconds one chapter may take to execute at the small scale on a 2-core CPU.
+
+The one source of the book's time budget: the introduction refers to it and ``make bench``
+(``.ci/bench.py``) fails when a chapter takes longer.
+"""
 
 
 def device() -> torch.device:
