@@ -26,6 +26,16 @@ def test_registry_entries_are_complete():
         assert entry.citation, name
 
 
+def test_github_urls_are_pinned_to_commits():
+    import re
+
+    pinned = re.compile(r"^https://raw\.githubusercontent\.com/[^/]+/[^/]+/[0-9a-f]{40}/")
+    github = [(name, e.url) for name, e in data.REGISTRY.items() if "githubusercontent" in e.url]
+    assert len(github) >= 6
+    for name, url in github:
+        assert pinned.match(url), f"{name}: {url} names a branch, not a commit"
+
+
 def test_bike_sharing(need_data):
     need_data("bike")
     df = data.load_bike_sharing()

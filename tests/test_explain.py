@@ -149,6 +149,23 @@ def test_ridge_regression_matches_scikit_learn(n, d):
     torch.testing.assert_close(b, torch.tensor(sk.intercept_), atol=1e-10, rtol=1e-8)
 
 
+@pytest.mark.parametrize("n,d", [(50, 8), (8, 50)])  # primal and dual decompositions
+def test_ridge_path_matches_ridge_regression_for_every_lambda(n, d):
+    g = torch.Generator().manual_seed(2)
+    Z, T = torch.randn(n, d, generator=g, dtype=torch.float64) + 3, torch.randn(n, 4, generator=g, dtype=torch.float64)
+    lams = [0.01, 0.7, 20.0]
+    for lam, (W, b) in zip(lams, explain.ridge_path(Z, T, lams)):
+        W_ref, b_ref = explain.ridge_regression(Z, T, lam)
+        sk = Ridge(alpha=lam).fit(Z.numpy(), T.numpy())
+        torch.testing.assert_close(W, W_ref, atol=1e-9, rtol=1e-7)
+        torch.testing.assert_close(b, b_ref, atol=1e-9, rtol=1e-7)
+        torch.testing.assert_close(W, torch.tensor(sk.coef_.T), atol=1e-9, rtol=1e-7)
+    with pytest.raises(ValueError, match="lams"):
+        explain.ridge_path(Z, T, [1.0, 0.0])
+    with pytest.raises(ValueError, match="expected"):
+        explain.ridge_path(Z, T[:-1], [1.0])
+
+
 def test_total_variation_known_answer():
     X = torch.zeros(1, 1, 3, 3)
     X[0, 0, 1, 1] = 1.0  # one bright pixel: 4 unit jumps

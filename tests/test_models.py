@@ -1,6 +1,11 @@
 """dlbook.models: the MLP builder against networks written layer by layer, the GAN's conditional
 MLP, and the digit CNN's shapes."""
 
+import copy
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 from torch import nn
@@ -62,3 +67,22 @@ def test_digit_cnn_shapes_and_arguments():
         models.digit_cnn(dropout=1.0)
     with pytest.raises(ValueError, match="positive"):
         models.digit_cnn(channels=(0, 8))
+
+
+def test_digit_cnn_computes_the_same_function_in_the_channels_last_layout():
+    torch.manual_seed(0)
+    net = models.digit_cnn().eval()
+    X = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    net_cl = copy.deepcopy(net).to(memory_format=torch.channels_last)
+    assert net_cl[0].weight.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(net_cl(X), net(X), atol=1e-5, rtol=1e-5)
+
+
+def test_digit_cnn_trains_longer_at_the_full_scale():
+    code = "from dlbook import models; print(models.DIGIT_CNN_CONFIG.num_epochs)"
+    epochs = {}
+    for scale in ("small", "full"):
+        env = {**os.environ, "DLBOOK_SCALE": scale}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        epochs[scale] = int(out.stdout.strip().splitlines()[-1])
+    assert epochs["small"] < epochs["full"]

@@ -113,3 +113,28 @@ def test_image_grid_rejects_bad_input():
         plotting.image_grid(np.zeros((2, 4, 4)), scale="log")
     with pytest.raises(ValueError, match="axes"):
         plotting.image_grid(np.zeros((3, 4, 4)), axes=Figure().subplots(1, 2))
+
+
+def test_text_image_looks_like_the_text_drawn_in_place():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    stamp = plotting.text_image("ab\ncd", dpi=100, fontsize=12, family="monospace")
+    assert stamp.dtype == np.uint8 and stamp.ndim == 3 and stamp.shape[2] == 4
+    assert stamp[..., 3].max() == 255 and stamp[0, 0, 3] == 0  # opaque glyphs, transparent margin
+    fig = Figure(dpi=100)
+    FigureCanvasAgg(fig)
+    fig.patch.set_alpha(0.0)
+    fig.text(0.1, 0.1, "ab\ncd", fontsize=12, family="monospace")
+    fig.canvas.draw()
+    ink = np.asarray(fig.canvas.buffer_rgba())[..., 3] > 0
+    rows, cols = np.nonzero(ink)
+    ink_stamp = stamp[..., 3] > 0
+    r2, c2 = np.nonzero(ink_stamp)
+    # the same glyphs: the inked box has the same size, within a pixel of rounding
+    assert abs((rows.max() - rows.min()) - (r2.max() - r2.min())) <= 1
+    assert abs((cols.max() - cols.min()) - (c2.max() - c2.min())) <= 1
+    assert abs(int(ink.sum()) - int(ink_stamp.sum())) <= 0.05 * ink.sum()
+    with pytest.raises(ValueError, match="dpi"):
+        plotting.text_image("x", dpi=0)
+    with pytest.raises(ValueError, match="string"):
+        plotting.text_image(3)

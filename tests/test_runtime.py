@@ -78,3 +78,28 @@ def test_time_call_counts_warmup_and_repeats_and_measures_sleep():
         runtime.time_call(lambda: None, repeats=0)
     with pytest.raises(ValueError, match="reduce"):
         runtime.time_call(lambda: None, reduce="mean")
+
+
+def test_run_config_takes_the_values_of_its_scale(monkeypatch):
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Config(runtime.RunConfig):
+        num_steps: int = runtime.per_scale(small=5, full=50)
+        sizes: tuple = runtime.per_scale(small=(1, 2), full=(1, 2, 4))
+        lr: float = 0.1
+
+    monkeypatch.setenv("DLBOOK_SCALE", "small")
+    assert Config() == Config(num_steps=5, sizes=(1, 2), lr=0.1, scale="small")
+    assert (Config(scale="full").num_steps, Config(scale="full").sizes) == (50, (1, 2, 4))
+    monkeypatch.setenv("DLBOOK_SCALE", "full")
+    full = Config()
+    assert (full.scale, full.num_steps) == ("full", 50)
+    assert Config(num_steps=7).num_steps == 7  # a value set by hand wins at both scales
+    assert Config(num_steps=5, scale="full").num_steps == 5
+    assert "num_steps=50" in repr(full) and "PerScale" not in repr(full)
+    with pytest.raises(ValueError, match="scale must be one of"):
+        Config(scale="medium")
+    with pytest.raises(TypeError):
+        Config(10, (1,), 0.1, "small")  # the scale is a keyword, after the experiment's own fields
+    assert dlbook.RunConfig is runtime.RunConfig and dlbook.per_scale is runtime.per_scale

@@ -264,3 +264,66 @@ def test_sampled_batches_draw_a_new_batch_each_step():
         train.sampled_batches(3)
     with pytest.raises(ValueError, match="num_batches"):
         train.sampled_batches(lambda: None, num_batches=0)
+
+
+def test_fit_raises_diverged_with_the_history_so_far():
+    X, y = linear_problem()
+    net = nn.Linear(3, 1)
+    calls = []
+
+    def step(model, batch):
+        xb, yb = batch
+        calls.append(1)
+        loss = ((model(xb)[:, 0] - yb) ** 2).mean()
+        return loss * float("inf") if len(calls) == 3 else loss
+
+    with pytest.raises(train.Diverged, match="epoch 1, batch 3") as err:
+        train.fit(net, train.minibatches(X, y, batch_size=16), step, num_epochs=2,
+                  optimizer=torch.optim.SGD(net.parameters(), lr=0.01), device="cpu", desc=None)
+    assert isinstance(err.value, ValueError)
+    assert (err.value.epoch, err.value.batch) == (1, 3)
+    assert len(err.value.history.per_batch["train_loss"]) == 2  # the two finite batches
+
+
+def test_fit_max_steps_cuts_training_and_the_last_epoch_short():
+    X, y = linear_problem()
+    net = nn.Linear(3, 1)
+    batches = train.minibatches(X, y, batch_size=16)
+    hist = train.fit(net, batches, lambda m, b: ((m(b[0])[:, 0] - b[1]) ** 2).mean(), num_epochs=10,
+                     optimizer=torch.optim.SGD(net.parameters(), lr=0.01), device="cpu", desc=None,
+                     max_steps=len(batches) + 2)
+    assert len(hist.per_batch["train_loss"]) == len(batches) + 2
+    assert len(hist.train_loss) == 2  # one full epoch, then an epoch of two batches
+    assert hist.train_loss[1] == pytest.approx(sum(hist.per_batch["train_loss"][-2:]) / 2)
+    with pytest.raises(ValueError, match="max_steps"):
+        train.fit(net, batches, lambda m, b: m(b[0]).sum(), num_epochs=1, max_steps=0, desc=None)
+
+
+def test_fit_records_cumulative_training_seconds_per_epoch():
+    import time
+
+    X, y = linear_problem()
+    net = nn.Linear(3, 1)
+
+    def slow_evaluate(model):
+        time.sleep(0.05)
+        return {"val": 0.0}
+
+    hist = train.fit(net, train.minibatches(X, y, batch_size=64), lambda m, b: ((m(b[0])[:, 0] - b[1]) ** 2).mean(),
+                     num_epochs=3, optimizer=torch.optim.SGD(net.parameters(), lr=0.01), evaluate=slow_evaluate,
+                     device="cpu", desc=None)
+    assert len(hist.epoch_seconds) == 3
+    assert all(b > a for a, b in zip(hist.epoch_seconds, hist.epoch_seconds[1:]))
+    assert hist.epoch_seconds[-1] < hist.seconds - 0.1  # the evaluations' sleep is left out
+
+
+def test_cross_entropy_step_is_the_batch_loss_fit_minimizes():
+    X, y = blobs(n=120)
+    torch.manual_seed(0)
+    net = nn.Linear(2, 3)
+    assert train.cross_entropy_step(net, (X, y)).item() == pytest.approx(
+        torch.nn.functional.cross_entropy(net(X), y).item())
+    hist = train.fit(net, train.minibatches(X, y, batch_size=40), train.cross_entropy_step, num_epochs=5,
+                     optimizer=torch.optim.SGD(net.parameters(), lr=0.5), device="cpu", desc=None)
+    assert hist.train_loss[-1] < 0.5 * hist.train_loss[0]
+    assert train.accuracy(net, X, y) > 0.9

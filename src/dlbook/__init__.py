@@ -13,7 +13,7 @@ Modules, what they hold, and the chapters that use them:
      - holds
      - chapters
    * - :mod:`dlbook.runtime`
-     - device, seeding, the small/full scale, timing on the device (``time_call``)
+     - device, seeding, the small/full scale, experiment settings (``RunConfig``), timing (``time_call``)
      - all
    * - :mod:`dlbook.data`
      - the datasets, verified by checksum; lagged features of a time series
@@ -76,8 +76,9 @@ Modules, what they hold, and the chapters that use them:
      - the checks of bad input shared by the modules (finite values, labels, counts, dtypes)
      - all, through the other modules
    * - :mod:`dlbook.train`
-     - the training engine: ``minibatches``, ``fit``, ``History``, ``train_classifier``, ``accuracy``
-     - 12, 17, 19, 20, 21, 22
+     - the training engine: ``minibatches``, ``fit``, ``History``, ``Diverged``, ``cross_entropy_step``,
+       ``train_classifier``, ``accuracy``
+     - 4, 5, 10, 11, 12, 13, 14, 16, 17, 19, 20, 21, 22
    * - :mod:`dlbook.checkpoints`
      - trained models kept between chapters, keyed on their code and verified by checksum
      - 12, 17, 19, 20, 21
@@ -125,7 +126,7 @@ The chapters are numbered as in the table of contents; each function's docstring
 chapter that introduces it.
 """
 
-from .runtime import device, scale, scaled, seed, time_call
+from .runtime import RunConfig, device, per_scale, scale, scaled, seed, time_call
 
-__all__ = ["device", "seed", "scale", "scaled", "time_call"]
+__all__ = ["device", "seed", "scale", "scaled", "RunConfig", "per_scale", "time_call"]
 __version__ = "0.1.0"

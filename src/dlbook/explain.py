@@ -42,7 +42,7 @@ from .checks import require_finite, require_labels, require_module_dtype
 from .regression import fit_ridge
 
 __all__ = ["class_score", "input_gradient", "saliency_map", "smoothgrad", "integrated_gradients",
-           "occlusion_map", "layer_activations", "fit_linear_probe", "ridge_regression",
+           "occlusion_map", "layer_activations", "fit_linear_probe", "ridge_regression", "ridge_path",
            "total_variation", "activation_maximization", "grid_segments",
            "lime_surrogate", "randomized_copy", "rank_correlation"]
 
@@ -352,6 +352,59 @@ def ridge_regression(Z: torch.Tensor, T: torch.Tensor, lam: float = 1.0):
     A = np.c_[np.ones(len(Z)), Z.detach().cpu().double().numpy()]  # (N, D + 1): the bias column first
     theta = torch.from_numpy(fit_ridge(A, T.detach().cpu().double().numpy(), lam / len(Z)))  # (D + 1, K)
     return theta[1:], theta[0]
+
+
+def ridge_path(Z: torch.Tensor, T: torch.Tensor, lams) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """:func:`ridge_regression` for several λ at once, from one eigendecomposition.
+
+    The bias is unpenalized, so it only centres the problem: with Z̃ = Z − mean(Z) and
+    T̃ = T − mean(T), ``W(λ) = (Z̃ᵀZ̃ + λI)⁻¹ Z̃ᵀT̃`` and ``b = mean(T) − mean(Z) W``. The symmetric
+    matrix Z̃ᵀZ̃ (D × D), or Z̃Z̃ᵀ (N × N) when there are fewer examples than features, is
+    decomposed once (:func:`numpy.linalg.eigh`); every λ then costs one scaling and one matrix
+    product, instead of a new solve. Choosing λ on a validation set (a regularization path)
+    therefore costs little more than one fit.
+
+    Args:
+        Z: inputs, shape (N, D).
+        T: targets, shape (N, K).
+        lams: the λ values, each > 0 (a sequence of numbers).
+
+    Returns:
+        A list with one ``(W, b)`` per λ, of shapes (D, K) and (K,), float64: the minimizers
+        of :func:`ridge_regression` for the same arguments.
+
+    Raises:
+        ValueError: for mismatched shapes, non-finite values, an empty ``lams`` or a λ ≤ 0.
+
+    Source: Hastie, Tibshirani and Friedman, *The Elements of Statistical Learning*, section 3.4.1
+    (ridge regression through the singular values). Introduced in
+    :doc:`/notebooks/20_explainability`.
+    """
+    if not isinstance(Z, torch.Tensor) or not isinstance(T, torch.Tensor) or Z.ndim != 2 or T.ndim != 2 \
+            or len(Z) != len(T) or len(Z) == 0:
+        raise ValueError(f"expected tensors Z (N, D) and T (N, K) with N ≥ 1, got "
+                         f"{tuple(getattr(Z, 'shape', ()))} and {tuple(getattr(T, 'shape', ()))}")
+    lams = [float(lam) for lam in np.atleast_1d(np.asarray(lams, dtype=np.float64))]
+    if not lams or not all(np.isfinite(lam) and lam > 0 for lam in lams):
+        raise ValueError(f"lams must be one or more finite numbers > 0, got {lams}")
+    Zn, Tn = Z.detach().cpu().double().numpy(), T.detach().cpu().double().numpy()
+    if not (np.isfinite(Zn).all() and np.isfinite(Tn).all()):
+        raise ValueError("Z and T must be finite: they hold NaN or infinite values")
+    z_mean, t_mean = Zn.mean(axis=0), Tn.mean(axis=0)
+    Zc, Tc = Zn - z_mean, Tn - t_mean  # (N, D), (N, K)
+    n, d = Zc.shape
+    if d <= n:  # primal: Z̃ᵀZ̃ = Q diag(e) Qᵀ, W = Q diag(1 / (e + λ)) Qᵀ Z̃ᵀT̃
+        e, Q = np.linalg.eigh(Zc.T @ Zc)
+        left, R = Q, Q.T @ (Zc.T @ Tc)  # (D, D), (D, K)
+    else:  # dual: Z̃Z̃ᵀ = P diag(e) Pᵀ, W = Z̃ᵀ P diag(1 / (e + λ)) Pᵀ T̃
+        e, P = np.linalg.eigh(Zc @ Zc.T)
+        left, R = Zc.T @ P, P.T @ Tc  # (D, N), (N, K)
+    e = np.clip(e, 0.0, None)  # Gram matrices are positive semi-definite; drop rounding below 0
+    path = []
+    for lam in lams:
+        W = left @ (R / (e + lam)[:, None])  # (D, K)
+        path.append((torch.from_numpy(W), torch.from_numpy(t_mean - z_mean @ W)))
+    return path
 
 
 def total_variation(X: torch.Tensor) -> torch.Tensor:

@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["use_style", "SURFACE_CMAP", "PATH_COLORS", "ATTENTION_CMAP", "IMAGE_CMAP", "plot_contour",
            "plot_surface3d", "plot_surface_pairs", "plot_path", "plot_network", "token_label",
-           "plot_attention", "image_grid"]
+           "plot_attention", "image_grid", "text_image"]
 
 SURFACE_CMAP = "viridis"
 """Colormap of every error surface in the book (dark = low loss, yellow = high)."""
@@ -288,6 +288,53 @@ def plot_network(ax, layer_sizes, *, node_text=None, edge_text=None, node_colors
     ax.set_aspect("equal")
     ax.axis("off")
     return centres
+
+def text_image(text: str, *, dpi: float = 100, **text_kwargs) -> np.ndarray:
+    """Rasterize ``text`` once, as matplotlib would draw it, into an RGBA array.
+
+    Drawing text is the slowest part of many slider frames: Agg renders every glyph anew each
+    time. A text that takes a few fixed values (one sample per slider position, say) can be
+    rasterized once per value with this function and shown with
+    :meth:`matplotlib.figure.Figure.figimage`, whose frames then only copy pixels::
+
+        stamps = {t: text_image(samples[t], dpi=fig.dpi, family="monospace") for t in temperatures}
+        body = fig.figimage(stamps[t0], xo=20, yo=100, origin="upper")
+        ...                                # in update: body.set_data(stamps[t])
+
+    Args:
+        text: the text, possibly several lines.
+        dpi: dots per inch of the figure the image will be shown in (``fig.dpi``), so that the
+            glyphs have the same size as text drawn there.
+        **text_kwargs: properties of :class:`matplotlib.text.Text` (``fontsize``, ``family``,
+            ``color``, ``linespacing``, ...).
+
+    Returns:
+        A ``uint8`` array of shape (H, W, 4): the text on a transparent background, cropped to
+        the text's extent plus one pixel (at least 1 × 1 for an empty text).
+
+    Raises:
+        ValueError: if ``text`` is not a string or ``dpi`` is not positive.
+
+    Introduced in :doc:`/notebooks/14_rnn`.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string, got {type(text).__name__}")
+    if not (isinstance(dpi, (int, float)) and np.isfinite(dpi) and dpi > 0):
+        raise ValueError(f"dpi must be a positive number, got {dpi!r}")
+    fig = Figure(dpi=dpi)
+    canvas = FigureCanvasAgg(fig)
+    fig.patch.set_alpha(0.0)
+    artist = fig.text(0, 0, text, ha="left", va="bottom", **text_kwargs)
+    extent = artist.get_window_extent(canvas.get_renderer())
+    width, height = max(1, int(np.ceil(extent.width)) + 2), max(1, int(np.ceil(extent.height)) + 2)
+    fig.set_size_inches(width / dpi, height / dpi)
+    artist.set_position((1 / width, 1 / height))  # one pixel from the lower-left corner
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
 
 def token_label(token: str) -> str:
     """A visible axis label for a token: a space becomes ␣ and a newline ↵.

@@ -9,7 +9,13 @@ Every chapter's setup cell calls three things from here:
 * :func:`scale` says how big the chapter's experiments are: ``"small"`` (the default on a CPU;
   every chapter then executes within :data:`CHAPTER_BUDGET_S` seconds on a 2-core laptop) or ``"full"``
   (the default when a GPU is present: more data, more epochs). ``DLBOOK_SCALE`` overrides it.
-  :func:`scaled` picks one of two values by the current scale, which is how chapters size runs.
+  :func:`scaled` picks one of two values by the current scale, for a single value.
+* :class:`RunConfig` is the base of an experiment's settings: a dataclass (in the manner of
+  nanoGPT's ``GPTConfig``) whose ``scale`` field says which run size it describes and whose
+  scale-dependent fields are declared with :func:`per_scale`, e.g.
+  ``num_steps: int = per_scale(small=500, full=5000)``. ``CharConfig()`` gives the settings of
+  the current scale, ``CharConfig(scale="full")`` those of the full run, and any field can be
+  set by hand (``CharConfig(lr=0.01)``).
 
 :func:`time_call` measures how long a piece of code takes on the current device, waiting for
 a GPU to finish its queued work before reading the clock (:doc:`/notebooks/10_batch_momentum`,
@@ -21,15 +27,18 @@ Introduced in :doc:`/notebooks/01_three_steps`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import time
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
-__all__ = ["device", "seed", "scale", "scaled", "SCALES", "CHAPTER_BUDGET_S", "time_call"]
+__all__ = ["device", "seed", "scale", "scaled", "SCALES", "CHAPTER_BUDGET_S", "RunConfig", "per_scale", "PerScale",
+           "time_call"]
 
 SCALES = ("small", "full")
 """The two run sizes a chapter supports."""
@@ -136,6 +145,66 @@ def scaled(small, full):
     return small if scale() == "small" else full
 
 
+class PerScale(NamedTuple):
+    """A field default of a :class:`RunConfig` with one value per scale; see :func:`per_scale`."""
+
+    small: Any
+    full: Any
+
+
+def per_scale(small: Any, full: Any) -> Any:
+    """Declare a :class:`RunConfig` field whose default depends on the run scale.
+
+    ``num_epochs: int = per_scale(small=5, full=20)`` gives 5 in a config of scale
+    ``"small"`` and 20 in one of scale ``"full"``; a value passed by hand wins at both scales.
+    The values must be immutable (numbers, strings, tuples), as for any dataclass default.
+
+    Introduced in :doc:`/notebooks/05_backpropagation`.
+    """
+    return dataclasses.field(default=PerScale(small, full))
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """Base class of an experiment's settings, with the run scale as a field.
+
+    Subclass it as a dataclass; declare scale-dependent defaults with :func:`per_scale`::
+
+        @dataclasses.dataclass
+        class RaceConfig(RunConfig):
+            num_epochs: int = per_scale(small=2, full=10)  # passes over the training set
+            batch_size: int = 64  # examples per update
+
+        RaceConfig()               # the current scale (dlbook.scale())
+        RaceConfig(scale="full")   # the full run, on any machine
+        RaceConfig(num_epochs=3)   # a field set by hand is kept at both scales
+
+    Attributes:
+        scale: ``"small"`` or ``"full"`` (keyword only); ``None`` (the default) means
+            :func:`scale`, the current one. After construction it holds the scale used and every
+            :func:`per_scale` field holds its value for that scale. To change the scale, build a
+            new config (``dataclasses.replace`` keeps the values already chosen).
+
+    Raises:
+        ValueError: for a scale other than ``"small"``, ``"full"`` or ``None``.
+
+    A subclass that defines ``__post_init__`` must call ``super().__post_init__()`` first.
+    Introduced in :doc:`/notebooks/05_backpropagation`.
+    """
+
+    scale: str | None = dataclasses.field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.scale is None:
+            self.scale = scale()
+        if self.scale not in SCALES:
+            raise ValueError(f"scale must be one of {SCALES} or None, got {self.scale!r}")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, PerScale):
+                setattr(self, f.name, value.small if self.scale == "small" else value.full)
+
+
 def _synchronize() -> None:
     """Wait for queued GPU work: CUDA and MPS run asynchronously, the CPU clock would stop early."""
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -167,7 +236,7 @@ def time_call(fn: Callable[[], object], *, repeats: int = 3, warmup: int = 1,
     Raises:
         ValueError: for repeats < 1, warmup < 0 or an unknown reduce.
 
-    Introduced in :doc:`/notebooks/10_batch_momentum`.
+    Introduced in :doc:`/notebooks/05_backpropagation`.
     """
     if int(repeats) != repeats or repeats < 1 or int(warmup) != warmup or warmup < 0:
         raise ValueError(f"repeats must be ≥ 1 and warmup ≥ 0 (integers), got {repeats!r} and {warmup!r}")

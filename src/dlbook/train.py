@@ -1,10 +1,10 @@
 """The book's training engine: mini-batches, one training loop, its history, and scoring.
 
 The chapters write their first training loops by hand (:doc:`/notebooks/01_three_steps` onwards;
-:doc:`/notebooks/05_backpropagation` checks its
-loop against :func:`fit`). Once the loop is understood, later chapters call :func:`fit`: the
-same loop with the conveniences a real run needs, written once. A chapter supplies only its
-*step*: what one batch does to the model.
+:doc:`/notebooks/04_sigmoid_relu` checks its mini-batch loop against :func:`fit`, number for
+number). Once the loop is understood, later chapters call :func:`fit`: the same loop with the
+conveniences a real run needs, written once. A chapter supplies only its *step*: what one batch
+does to the model (:func:`cross_entropy_step` for a classifier).
 
 * :func:`minibatches` shuffles the examples each epoch (seeded) and cuts them into batches
   (taught in
@@ -15,8 +15,9 @@ same loop with the conveniences a real run needs, written once. A chapter suppli
   every batch, ``zero_grad`` → ``loss.backward()`` → optional gradient-norm clipping →
   ``optimizer.step()`` → ``scheduler.step()``; with ``optimizer=None`` the step updates the
   parameters itself (the GAN's alternating step). It moves the model and every batch to the
-  device, shows a progress bar (tqdm), evaluates after each epoch, stops with a clear
-  ``ValueError`` when the loss becomes NaN or infinite, and returns a :class:`History`.
+  device, shows a progress bar (tqdm), evaluates after each epoch, can stop after ``max_steps``
+  batches, stops with :class:`Diverged` (a ``ValueError``) when the loss becomes NaN or
+  infinite, and returns a :class:`History`.
 * :func:`train_classifier` is :func:`fit` with a cross-entropy step, AdamW and a one-cycle
   learning-rate schedule (:class:`TrainConfig`); :func:`accuracy` and :func:`predict_logits`
   score a classifier.
@@ -47,8 +48,8 @@ from .checks import require_count, require_labels, require_real
 from .runtime import device as default_device
 
 __all__ = ["minibatches", "Minibatches", "sampled_batches", "SampledBatches", "fit", "FitState", "History",
-           "to_device", "TrainConfig", "train_classifier", "predict_logits", "accuracy", "load_or_train",
-           "checkpoint_path"]
+           "Diverged", "to_device", "cross_entropy_step", "TrainConfig", "train_classifier", "predict_logits",
+           "accuracy", "load_or_train", "checkpoint_path"]
 
 
 # --------------------------------------------------------------------------- mini-batches
@@ -198,6 +199,8 @@ class History:
     * ``history.per_batch[name]``: every batch's value of the step's metrics (the per-step
       curves of a GAN or a language model).
     * ``history.seconds``: wall-clock seconds of the whole run (CUDA synchronized).
+    * ``history.epoch_seconds``: the cumulative training seconds at the end of each epoch,
+      leaving out the time of ``evaluate`` and of callbacks (a curve of loss against time).
 
     Other attributes may be set freely (e.g. ``best_epoch`` by early stopping).
     Introduced in :doc:`/notebooks/12_cnn`.
@@ -208,6 +211,7 @@ class History:
         self.per_batch: dict[str, list[float]] = {}
         self.eval_epochs: list[int] = []
         self.seconds: float = 0.0
+        self.epoch_seconds: list[float] = []
 
     def record(self, name: str, value: float) -> None:
         """Append ``value`` (a float or a 0-d tensor) to the metric ``name``."""
@@ -220,7 +224,7 @@ class History:
             raise KeyError(f"no metric {name!r} was recorded; recorded: {sorted(self.metrics)}") from None
 
     def __getattr__(self, name: str) -> list[float]:
-        if name.startswith("_") or name in ("metrics", "per_batch", "eval_epochs", "seconds"):
+        if name.startswith("_") or name in ("metrics", "per_batch", "eval_epochs", "seconds", "epoch_seconds"):
             raise AttributeError(name)
         metrics = self.__dict__.get("metrics", {})
         if name in metrics:
@@ -237,6 +241,21 @@ class History:
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.metrics.items() if v)
         return f"History({last}; {self.seconds:.1f} s)"
+
+
+class Diverged(ValueError):
+    """Raised by :func:`fit` when the loss becomes NaN or infinite (a ``ValueError``).
+
+    ``err.history`` holds what was recorded before the bad batch (``per_batch`` up to the
+    batch before it), ``err.epoch`` and ``err.batch`` (1-based) say where it happened: a
+    learning-rate sweep can catch it and mark the run as diverged.
+    """
+
+    def __init__(self, message: str, history: History, epoch: int, batch: int) -> None:
+        super().__init__(message)
+        self.history = history
+        self.epoch = epoch
+        self.batch = batch
 
 
 def _to_float(name: str, value: Any) -> float:
@@ -313,6 +332,7 @@ def fit(
     device: torch.device | str | None = None,
     desc: str | None = "training",
     callbacks: Sequence[Any] = (),
+    max_steps: int | None = None,
 ) -> History:
     """Train ``model`` in place: ``num_epochs`` passes over ``batches``, one ``step`` per batch.
 
@@ -349,17 +369,20 @@ def fit(
             ``on_batch_end(state)``, ``on_epoch_end(state)``, ``on_fit_end(state)`` (a plain
             function is called as ``on_epoch_end``), given a :class:`FitState`; setting
             ``state.stop = True`` ends training.
+        max_steps: stop after this many batches in all (the last epoch may then be cut
+            short; it is recorded over the batches it ran); ``None``: no limit.
 
     Returns:
         A :class:`History`: per-epoch means of the step's metrics (weighted by the size of
         each batch, the length of its first tensor), the evaluations, per-batch values, seconds.
 
     Raises:
-        ValueError: for a non-positive ``num_epochs`` or ``eval_every``, ``max_norm`` without an
-            optimizer or not positive, a step that returns no ``"loss"`` while an optimizer is
-            given, a non-scalar metric, or a loss that is NaN or infinite: the step's loss or
+        ValueError: for a non-positive ``num_epochs``, ``eval_every`` or ``max_steps``,
+            ``max_norm`` without an optimizer or not positive, a step that returns no ``"loss"``
+            while an optimizer is given, or a non-scalar metric.
+        Diverged: (a ``ValueError``) for a loss that is NaN or infinite: the step's loss or
             any metric whose name contains "loss" (with an optimizer, training stops before the
-            update that would spread it into the weights).
+            update that would spread it into the weights); it carries the history so far.
 
     Source: the training loop of
     :doc:`/notebooks/01_three_steps`, organized like d2l's ``Trainer.fit``.
@@ -369,6 +392,9 @@ def fit(
         raise ValueError(f"num_epochs must be a positive integer, got {num_epochs!r}")
     if isinstance(eval_every, bool) or not isinstance(eval_every, numbers.Integral) or eval_every < 1:
         raise ValueError(f"eval_every must be a positive integer, got {eval_every!r}")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, numbers.Integral)
+                                  or max_steps < 1):
+        raise ValueError(f"max_steps must be a positive integer or None, got {max_steps!r}")
     if max_norm is not None and (optimizer is None or not max_norm > 0):
         raise ValueError(f"max_norm needs an optimizer and a positive value, got max_norm={max_norm!r}, "
                          f"optimizer={type(optimizer).__name__}")
@@ -384,13 +410,18 @@ def fit(
         per_epoch = len(batches)  # type: ignore[arg-type]
     except TypeError:
         per_epoch = None
-    bar = tqdm(total=None if per_epoch is None else num_epochs * per_epoch, desc=desc,
+    total = None if per_epoch is None else num_epochs * per_epoch
+    if max_steps is not None and total is not None:
+        total = min(total, max_steps)
+    bar = tqdm(total=total, desc=desc,
                unit="batch", leave=False, disable=desc is None)
     start = time.perf_counter()
     for hook in hooks["on_fit_start"]:
         hook(state)
+    training_seconds = 0.0
     for epoch in range(1, num_epochs + 1):
         state.epoch = epoch
+        epoch_start = time.perf_counter()
         model.train()
         totals: dict[str, float] = {}
         count = 0
@@ -407,10 +438,12 @@ def fit(
             for k, v in values.items():
                 if "loss" in k and not math.isfinite(v):
                     what = "training loss" if k == "train_loss" else f"metric {k!r}"
-                    raise ValueError(
+                    bar.close()
+                    history.seconds = time.perf_counter() - start
+                    raise Diverged(
                         f"the {what} became {v} at epoch {epoch}, batch {i + 1}: training diverged "
                         "(try a smaller learning rate, gradient clipping with max_norm, or check the "
-                        "inputs for NaN/inf)")
+                        "inputs for NaN/inf)", history, epoch, i + 1)
             if optimizer is not None:
                 optimizer.zero_grad()
                 loss.backward()
@@ -430,8 +463,14 @@ def fit(
             bar.update(1)
             for hook in hooks["on_batch_end"]:
                 hook(state)
+            if max_steps is not None and state.step >= max_steps:
+                state.stop = True
             if state.stop:
                 break
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        training_seconds += time.perf_counter() - epoch_start
+        history.epoch_seconds.append(training_seconds)
         if count:
             for k, total in totals.items():
                 history.record(k, total / count)
@@ -460,9 +499,30 @@ def fit(
 # --------------------------------------------------------------------------- classifiers
 
 
+def cross_entropy_step(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """The training step of a classifier, for :func:`fit`: the mean cross-entropy of
+    ``model(X)`` against ``y`` on a batch ``(X, y)``.
+
+    Args:
+        model: maps X (B, ...) to logits (B, C).
+        batch: ``(X, y)``, y of shape (B,) holding class indices (int64).
+
+    Returns:
+        A scalar tensor (nats per example).
+
+    Introduced in :doc:`/notebooks/10_batch_momentum`.
+    """
+    X, y = batch
+    return F.cross_entropy(model(X), y)
+
+
 @dataclasses.dataclass
 class TrainConfig:
-    """Settings of :func:`train_classifier`. The defaults train the book's digit CNN."""
+    """Settings of :func:`train_classifier`. The defaults train the book's digit CNN.
+
+    An experiment whose settings depend on the run scale keeps them in a
+    :class:`dlbook.RunConfig` and builds a ``TrainConfig`` from it.
+    """
 
     num_epochs: int = 8  # passes over the training set
     batch_size: int = 64  # examples per update
