@@ -101,6 +101,18 @@ def test_gradient_penalty_of_a_linear_critic():
         gan.gradient_penalty(critic, torch.randn(8, 2), torch.randn(7, 2))
 
 
+def test_one_sided_gradient_penalty_charges_only_slopes_above_one():
+    critic = torch.nn.Linear(2, 1)
+    real, fake = torch.randn(8, 2), torch.randn(8, 2)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[0.3, 0.4]]))  # |grad| = 0.5 everywhere
+    assert gan.gradient_penalty(critic, real, fake).item() == pytest.approx(0.25)
+    assert gan.gradient_penalty(critic, real, fake, one_sided=True).item() == 0.0
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[3.0, 4.0]]))  # |grad| = 5: both forms charge (5 - 1)²
+    assert gan.gradient_penalty(critic, real, fake, one_sided=True).item() == pytest.approx(16.0)
+
+
 def test_spectral_norm_estimate_matches_torch():
     W = torch.randn(30, 20, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     sigma, u, v = gan.spectral_norm_estimate(

@@ -337,6 +337,7 @@ def gradient_penalty(
     fake: torch.Tensor,
     y=None,
     generator: torch.Generator | None = None,
+    one_sided: bool = False,
 ) -> torch.Tensor:
     """WGAN-GP's penalty E[(``|∇_x D(x̂)|`` - 1)²] at random points x̂ between real and fake samples.
 
@@ -345,6 +346,10 @@ def gradient_penalty(
         real, fake: batches of one shape (B, ...).
         y: class labels (B,) passed to the critic, or None.
         generator: for the random interpolation weights.
+        one_sided: penalize only slopes above 1, E[max(0, ``|∇_x D(x̂)|`` - 1)²]. The two-sided
+            penalty also charges slopes below 1, so a critic whose slope has the wrong sign must
+            pay for passing through slope 0 to reverse it and can stay stuck; the one-sided form
+            has no such barrier (Gulrajani et al. 2017, section 4, mention both).
 
     Returns:
         A scalar tensor, differentiable with respect to the critic's parameters.
@@ -365,7 +370,10 @@ def gradient_penalty(
     x_hat = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(True)
     scores = critic(x_hat) if y is None else critic(x_hat, y)
     (grad,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)  # (B, ...)
-    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+    excess = grad.flatten(1).norm(dim=1) - 1  # (B,)
+    if one_sided:
+        excess = excess.clamp_min(0.0)
+    return (excess**2).mean()
 
 
 def spectral_norm_estimate(
