@@ -244,6 +244,15 @@ def test_classify_and_next_token_steps_equal_cross_entropy():
         pt.next_token_step(lm, (X[:, :1],))
 
 
+def test_classify_step_rejects_mismatched_labels():
+    clf = nn.Linear(4, 3)
+    X = torch.randn(6, 4)
+    with pytest.raises(ValueError, match=r"y \(B,\)"):
+        pt.classify_step(clf, (X, torch.zeros(5, dtype=torch.long)))
+    with pytest.raises(ValueError, match=r"classes in \[0, 3\)"):
+        pt.classify_step(clf, (X, torch.tensor([0, 1, 2, 3, 0, 1])))
+
+
 def test_sample_temperature():
     lm = nn.Embedding(V, V)  # the next token's scores depend on the last token only
     with torch.no_grad():
@@ -268,3 +277,16 @@ def test_train_wordpiece_special_ids_and_pieces():
     assert pieces[0] == "the" and "".join(p.removeprefix("##") for p in pieces[1:]) == "kingdom"
     with pytest.raises(ValueError, match="vocab_size"):
         pt.train_wordpiece(lines, 5)
+
+
+def test_train_wordpiece_merges_most_frequent_pair_first_and_is_repeatable():
+    lines = ["ab ab ab cd cd", "b"]
+    alphabet = ["##b", "##d", "a", "b", "c"]  # sorted characters, inside (##) and at the start of a word
+    tok = pt.train_wordpiece(lines, 11)
+    assert sorted(tok.get_vocab(), key=tok.get_vocab().get) == [*pt.SPECIAL_TOKENS, *alphabet, "ab"]
+    tok = pt.train_wordpiece(lines, 12)  # "ab" (3 times) is merged before "cd" (twice)
+    assert sorted(tok.get_vocab(), key=tok.get_vocab().get)[-2:] == ["ab", "cd"]
+    assert tok.encode("AB cd b").tokens == ["ab", "cd", "b"]
+    assert tok.encode("abd").tokens == ["ab", "##d"]
+    lines = ["the king is dead, long live the king", "kingdom of kings and queens", "thee thou"] * 20
+    assert pt.train_wordpiece(lines, 40).get_vocab() == pt.train_wordpiece(lines, 40).get_vocab()

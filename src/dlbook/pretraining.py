@@ -83,39 +83,105 @@ IGNORE_INDEX = -100
 
 
 # ----------------------------------------------------------------------------- tokens
-def train_wordpiece(lines: Sequence[str], vocab_size: int):
-    """Train a lower-casing WordPiece tokenizer (BERT's) on ``lines``, locally.
+def _learn_merges(word_counts: dict[tuple[str, ...], int], num_merges: int) -> list[str]:
+    """Greedy pair merging on a word-frequency table, with deterministic tie-breaking.
 
-    Words are split at spaces and punctuation; a word missing from the vocabulary is cut into
-    the longest pieces that are in it, continuation pieces written ``##piece``.
+    Each word is a tuple of pieces (its first character, then ``##c`` for each following one).
+    Each round merges the adjacent pair of pieces with the highest total count (ties: the pair
+    that sorts first), ``a`` + ``##b`` -> ``ab``; the new pieces are returned in order.
+    """
+    import heapq
+    from collections import defaultdict
+
+    words = [list(w) for w in word_counts]
+    freqs = list(word_counts.values())
+    pair_counts: dict[tuple[str, str], int] = defaultdict(int)
+    where: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for i, (w, f) in enumerate(zip(words, freqs)):
+        for pair in zip(w, w[1:]):
+            pair_counts[pair] += f
+            where[pair].add(i)
+    heap = [(-c, pair) for pair, c in pair_counts.items()]
+    heapq.heapify(heap)
+    new_pieces: list[str] = []
+    while heap and len(new_pieces) < num_merges:
+        neg, pair = heapq.heappop(heap)
+        if pair_counts.get(pair, 0) != -neg or -neg <= 0:
+            continue  # a stale entry: the count changed since it was pushed
+        merged = pair[0] + pair[1][2:]
+        new_pieces.append(merged)
+        changed = set()
+        for i in where.pop(pair):
+            w, f = words[i], freqs[i]
+            for old in zip(w, w[1:]):
+                pair_counts[old] -= f
+                changed.add(old)
+            j, out = 0, []
+            while j < len(w):
+                if j + 1 < len(w) and (w[j], w[j + 1]) == pair:
+                    out.append(merged)
+                    j += 2
+                else:
+                    out.append(w[j])
+                    j += 1
+            words[i] = out
+            for new in zip(out, out[1:]):
+                pair_counts[new] += f
+                where[new].add(i)
+                changed.add(new)
+        pair_counts.pop(pair, None)
+        for other in changed:
+            if pair_counts.get(other, 0) > 0:
+                heapq.heappush(heap, (-pair_counts[other], other))
+    return new_pieces
+
+
+def train_wordpiece(lines: Sequence[str], vocab_size: int):
+    """Learn a lower-casing WordPiece vocabulary (BERT's kind) from ``lines``; return a tokenizer.
+
+    Text is normalized and split into words at spaces and punctuation as BERT does. The
+    vocabulary starts from every character (``c`` at the start of a word, ``##c`` inside one)
+    and grows by merging the most frequent adjacent pair of pieces until it has ``vocab_size``
+    entries, as the ``tokenizers`` library's WordPiece trainer does; ties are broken by the
+    order of the pieces, so the vocabulary is the same on every run (the library's trainer
+    breaks ties by hash-map order and can differ between runs). Encoding is the library's
+    WordPiece model: each word is cut greedily into the longest pieces in the vocabulary.
 
     Args:
         lines: the training text, one string per line.
         vocab_size: vocabulary size, special tokens included (> ``len(SPECIAL_TOKENS)``).
 
     Returns:
-        A :class:`tokenizers.Tokenizer`; the ids of :data:`SPECIAL_TOKENS` are 0-4.
+        A :class:`tokenizers.Tokenizer`; the ids of :data:`SPECIAL_TOKENS` are 0-4, then the
+        characters in sorted order, then the merged pieces in the order they were learned.
 
     Raises:
         ValueError: for a vocabulary not larger than the special tokens, or no text.
 
-    Source: Wu et al. (2016) and Devlin et al. (2019); the ``tokenizers`` library.
-    Introduced in chapter 18.
+    Source: Schuster and Nakajima (2012) and Wu et al. (2016), WordPiece; Sennrich et al. (2016),
+    the frequency criterion; Devlin et al. (2019). Introduced in chapter 18.
     """
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from collections import Counter
+
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
     if not isinstance(vocab_size, int) or vocab_size <= len(SPECIAL_TOKENS):
         raise ValueError(f"vocab_size must be an int > {len(SPECIAL_TOKENS)}, got {vocab_size!r}")
     lines = [line for line in lines if line.strip()]
     if not lines:
         raise ValueError("lines holds no text")
-    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), show_progress=False
-    )
-    tokenizer.train_from_iterator(lines, trainer)
+    normalizer, pre_tokenizer = normalizers.BertNormalizer(lowercase=True), pre_tokenizers.BertPreTokenizer()
+    text = normalizer.normalize_str("\n".join(lines))  # a line break separates words like a space
+    counts: Counter = Counter()
+    for chunk, f in Counter(text.split()).items():  # cut each distinct chunk at punctuation once
+        for word, _ in pre_tokenizer.pre_tokenize_str(chunk):
+            counts[word] += f
+    word_counts = {(w[0], *("##" + c for c in w[1:])): f for w, f in sorted(counts.items())}
+    alphabet = sorted({piece for w in word_counts for piece in w})
+    vocab = list(SPECIAL_TOKENS) + alphabet[: max(0, vocab_size - len(SPECIAL_TOKENS))]
+    vocab += _learn_merges(word_counts, vocab_size - len(vocab))
+    tokenizer = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]"))
+    tokenizer.normalizer, tokenizer.pre_tokenizer = normalizer, pre_tokenizer
     assert [tokenizer.token_to_id(t) for t in SPECIAL_TOKENS] == list(range(len(SPECIAL_TOKENS)))
     return tokenizer
 
@@ -602,8 +668,13 @@ def bert_pretrain_step(mask_rate: float = 0.15, *, seed: int = 0):
 def masked_patch_step(mask_rate: float = 0.5, *, seed: int = 0):
     """Make the pre-training step of :class:`MaskedPatchModel` for :func:`dlbook.train.fit`.
 
-    ``step(model, (images,)) -> loss``: the mean squared error between predicted and true pixels
-    of the hidden patches only (a fresh random mask per call).
+    ``step(model, (images,)) -> loss``: images (B, 1, H, W) or (B, H, W) float pixels; the loss
+    is a scalar tensor, the mean squared error between predicted and true pixels of the hidden
+    patches only (a fresh random mask per call, drawn from a CPU generator seeded with ``seed``).
+
+    Raises:
+        ValueError: for a mask rate outside (0, 1) (when made) and, on a call, for images that
+            :func:`patchify` rejects or a rate that hides no patch or all of them.
 
     Source: He et al. (2022), section 3 (reconstruction target). Introduced in chapter 18.
     """
@@ -625,11 +696,22 @@ def masked_patch_step(mask_rate: float = 0.5, *, seed: int = 0):
 def classify_step(model: nn.Module, batch) -> dict:
     """Fine-tuning step: cross-entropy of ``model(*inputs)`` against the last tensor of the batch.
 
-    ``batch = (*inputs, y)`` with y (B,) int64 class indices. Returns ``{"loss", "accuracy"}``.
-    Introduced in chapter 18.
+    ``batch = (*inputs, y)`` with y (B,) int64 class indices and ``model(*inputs)`` logits
+    (B, C). Returns ``{"loss", "accuracy"}``: the mean cross-entropy (nats, with gradient) and
+    the fraction of correct arg-max predictions (detached).
+
+    Raises:
+        ValueError: if the logits are not (B, C) with the batch size of y, or y holds classes
+            outside [0, C).
+
+    Source: Devlin et al. (2019), section 4 (fine-tuning). Introduced in chapter 18.
     """
     *inputs, y = batch
     logits = model(*inputs)  # (B, C)
+    if logits.ndim != 2 or y.shape != logits.shape[:1]:
+        raise ValueError(f"expected logits (B, C) and y (B,), got {tuple(logits.shape)} and {tuple(y.shape)}")
+    if len(y) and (y.min() < 0 or y.max() >= logits.shape[1]):
+        raise ValueError(f"y must hold classes in [0, {logits.shape[1]}), got {int(y.min())}..{int(y.max())}")
     return {"loss": F.cross_entropy(logits, y),
             "accuracy": (logits.argmax(-1) == y).float().mean().detach()}
 
@@ -639,8 +721,12 @@ def token_classify_step(model: nn.Module, batch) -> dict:
     labels :data:`IGNORE_INDEX` where there is nothing to predict ([CLS], [SEP], padding).
 
     Returns ``{"loss", "accuracy"}``: the mean cross-entropy and the accuracy over the labelled
-    positions. Raises ValueError if labels and tokens differ in shape.
-    Introduced in chapter 18.
+    positions.
+
+    Raises:
+        ValueError: if labels and tokens differ in shape.
+
+    Source: Devlin et al. (2019), section 4 and figure 4 (d). Introduced in chapter 18.
     """
     tokens, labels = batch
     if labels.shape != tokens.shape:
@@ -655,6 +741,9 @@ def next_token_step(model: nn.Module, batch) -> torch.Tensor:
     """GPT's step: ``batch = (X,)`` with X (B, L + 1) ids; predict X[:, 1:] from X[:, :-1].
 
     Returns the mean cross-entropy over all B·L positions (nats per token).
+
+    Raises:
+        ValueError: if X is not (B, L + 1) with L >= 1.
 
     Source: Radford et al. (2018), section 3.1. Introduced in chapter 18.
     """
