@@ -131,3 +131,43 @@ def test_confidence_scores_against_direct_formulas():
     assert torch.allclose(metrics.softmax_entropy(logits), dist.entropy())
     with pytest.raises(ValueError):
         metrics.softmax_entropy(torch.zeros(3))
+
+
+# --------------------------------------------------------------------------- accuracy
+
+
+def test_accuracy_matches_sklearn_for_scores_and_labels():
+    accuracy_score = sklearn.metrics.accuracy_score
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(200, 7, generator=g)
+    y = torch.randint(0, 7, (200,), generator=g)
+    expected = accuracy_score(y.numpy(), logits.argmax(1).numpy())
+    assert metrics.accuracy(logits, y) == pytest.approx(expected, abs=1e-12)
+    assert metrics.accuracy(logits.argmax(1), y) == pytest.approx(expected, abs=1e-12)
+    assert metrics.accuracy(logits.numpy(), y.numpy()) == pytest.approx(expected, abs=1e-12)
+    assert metrics.accuracy(torch.softmax(logits, 1), y) == pytest.approx(expected, abs=1e-12)
+    assert metrics.accuracy(torch.eye(3), torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)
+
+
+def test_train_accuracy_is_metrics_accuracy_of_the_logits():
+    from dlbook import train
+
+    torch.manual_seed(0)
+    net = torch.nn.Linear(4, 3)
+    X, y = torch.randn(50, 4), torch.randint(0, 3, (50,))
+    assert train.accuracy(net, X, y) == metrics.accuracy(net(X), y)
+
+
+@pytest.mark.parametrize("y_hat, y, match", [
+    (torch.zeros(5, 3), torch.zeros(4, dtype=torch.long), "same number"),
+    (torch.rand(5), torch.zeros(5, dtype=torch.long), "integer class indices of shape"),
+    (torch.zeros(5, 3), torch.zeros(5), "y must be integer"),
+    (torch.zeros(5, 3), torch.zeros(5, 1, dtype=torch.long), "y must be integer"),
+    (torch.zeros(0, 3), torch.zeros(0, dtype=torch.long), "zero examples"),
+    (torch.zeros(2, 3, 4), torch.zeros(2, dtype=torch.long), "shape \\(N, C\\)"),
+    (torch.zeros(5, 0), torch.zeros(5, dtype=torch.long), "at least one class"),
+])
+def test_accuracy_rejects_bad_input(y_hat, y, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.accuracy(y_hat, y)

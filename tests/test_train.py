@@ -327,3 +327,24 @@ def test_cross_entropy_step_is_the_batch_loss_fit_minimizes():
                      optimizer=torch.optim.SGD(net.parameters(), lr=0.5), device="cpu", desc=None)
     assert hist.train_loss[-1] < 0.5 * hist.train_loss[0]
     assert train.accuracy(net, X, y) > 0.9
+
+
+def test_named_callback_hooks_run_in_order_and_can_stop():
+    X, y = blobs(64)
+    net = nn.Linear(2, 3)
+    calls = []
+
+    def stop_after_three(state):
+        calls.append(("batch", state.step))
+        state.stop = state.step >= 3
+
+    cb = train.Callback(on_fit_start=lambda s: calls.append("start"), on_batch_end=stop_after_three,
+                        on_fit_end=lambda s: calls.append("end"))
+    train.fit(net, train.minibatches(X, y, batch_size=8), train.cross_entropy_step, num_epochs=2,
+              optimizer=torch.optim.SGD(net.parameters(), lr=0.1), desc=None, device="cpu", callbacks=[cb])
+    assert calls == ["start", ("batch", 1), ("batch", 2), ("batch", 3), "end"]
+
+
+def test_named_callback_rejects_a_hook_that_is_not_callable():
+    with pytest.raises(ValueError, match="on_batch_end must be callable"):
+        train.Callback(on_batch_end=3)

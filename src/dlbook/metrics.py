@@ -1,4 +1,7 @@
-"""Scores for generators and detectors: ROC curve and AUC, Fréchet distance, class statistics.
+"""Scores: classification accuracy, ROC curve and AUC, Fréchet distance, class statistics.
+
+:func:`accuracy` scores any classifier's outputs against labels; every chapter that trains a
+classifier uses it (directly or through :func:`dlbook.train.accuracy`, which first runs a network).
 
 Two chapters need numbers that say how good something is without a single "correct answer"
 per example:
@@ -26,6 +29,7 @@ from torch import nn
 from .checks import require_finite, require_float
 
 __all__ = [
+    "accuracy",
     "roc_curve",
     "roc_auc",
     "auc_by_ranks",
@@ -38,6 +42,49 @@ __all__ = [
     "max_softmax_probability",
     "softmax_entropy",
 ]
+
+
+# --------------------------------------------------------------------------- accuracy
+
+
+def accuracy(y_hat, y) -> float:
+    """Fraction of examples whose predicted class equals the label.
+
+    Args:
+        y_hat: either scores of shape (N, C) (logits, probabilities or log-probabilities; the
+            predicted class is the arg-max over the last axis), or predicted class indices of
+            shape (N,) with an integer dtype. A ``torch.Tensor`` (any device) or NumPy array.
+        y: the labels, integer class indices of shape (N,), tensor or array.
+
+    Returns:
+        The accuracy, a Python float in [0, 1].
+
+    Raises:
+        ValueError: if ``y`` is not a 1-D integer array, if ``y_hat`` is neither (N, C) scores nor
+            (N,) integer indices (a 1-D float array is refused: threshold it first), if the two
+            disagree on N, or if N is 0.
+
+    Source: the error rate's complement, as scored from :doc:`/notebooks/07_classification` on.
+    """
+    y_hat = y_hat.detach().cpu() if isinstance(y_hat, torch.Tensor) else torch.as_tensor(np.asarray(y_hat))
+    y = y.detach().cpu() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+    if y.ndim != 1 or y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise ValueError(f"y must be integer class indices of shape (N,), got shape {tuple(y.shape)} "
+                         f"and dtype {y.dtype}")
+    if y_hat.ndim == 2:
+        if y_hat.shape[1] == 0:
+            raise ValueError(f"y_hat scores need at least one class, got shape {tuple(y_hat.shape)}")
+        predicted = y_hat.argmax(dim=1)
+    elif y_hat.ndim == 1 and not (y_hat.is_floating_point() or y_hat.is_complex() or y_hat.dtype == torch.bool):
+        predicted = y_hat
+    else:
+        raise ValueError("y_hat must be scores of shape (N, C) or integer class indices of shape (N,), got "
+                         f"shape {tuple(y_hat.shape)} and dtype {y_hat.dtype}")
+    if len(predicted) != len(y):
+        raise ValueError(f"y_hat and y must have the same number of examples, got {len(predicted)} and {len(y)}")
+    if len(y) == 0:
+        raise ValueError("accuracy of zero examples is undefined: y_hat and y are empty")
+    return (predicted == y).double().mean().item()
 
 
 # --------------------------------------------------------------------------- ROC and AUC

@@ -47,7 +47,7 @@ from .checkpoints import checkpoint_path, load_or_train  # noqa: F401 (re-export
 from .checks import require_count, require_labels, require_real
 from .runtime import device as default_device
 
-__all__ = ["minibatches", "Minibatches", "sampled_batches", "SampledBatches", "fit", "FitState", "History",
+__all__ = ["minibatches", "Minibatches", "sampled_batches", "SampledBatches", "fit", "FitState", "Callback", "History",
            "Diverged", "to_device", "cross_entropy_step", "TrainConfig", "train_classifier", "predict_logits",
            "accuracy", "load_or_train", "checkpoint_path"]
 
@@ -310,6 +310,31 @@ class FitState:
     stop: bool = False
 
 
+@dataclasses.dataclass
+class Callback:
+    """A named bundle of :func:`fit` hooks, each optional: ``Callback(on_batch_end=record)``.
+
+    Each hook is called with the :class:`FitState`: ``on_fit_start`` before the first batch,
+    ``on_batch_end`` after every optimizer step, ``on_epoch_end`` after each epoch's evaluation,
+    ``on_fit_end`` once at the end. Any object with methods of these names works as a callback
+    too; this class saves writing one for a single function.
+
+    Raises:
+        ValueError: if a hook given is not callable.
+    """
+
+    on_fit_start: Callable[[FitState], None] | None = None
+    on_batch_end: Callable[[FitState], None] | None = None
+    on_epoch_end: Callable[[FitState], None] | None = None
+    on_fit_end: Callable[[FitState], None] | None = None
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            hook = getattr(self, field.name)
+            if hook is not None and not callable(hook):
+                raise ValueError(f"Callback {field.name} must be callable or None, got {type(hook).__name__}")
+
+
 def _hook(callback: Any, name: str) -> Callable | None:
     hook = getattr(callback, name, None)
     if hook is None and name == "on_epoch_end" and callable(callback) and not any(
@@ -367,7 +392,8 @@ def fit(
         desc: label of the progress bar (``None``: no bar).
         callbacks: objects with any of the methods ``on_fit_start(state)``,
             ``on_batch_end(state)``, ``on_epoch_end(state)``, ``on_fit_end(state)`` (a plain
-            function is called as ``on_epoch_end``), given a :class:`FitState`; setting
+            function is called as ``on_epoch_end``; :class:`Callback` wraps single functions
+            under a hook's name), given a :class:`FitState`; setting
             ``state.stop = True`` ends training.
         max_steps: stop after this many batches in all (the last epoch may then be cut
             short; it is recorded over the batches it ran); ``None``: no limit.
@@ -640,8 +666,13 @@ def predict_logits(net: nn.Module, X: torch.Tensor, *, batch_size: int = 1000,
 
 def accuracy(net: nn.Module, X: torch.Tensor, y: torch.Tensor, *, batch_size: int = 1000,
              device: torch.device | None = None) -> float:
-    """Fraction of rows of X whose arg-max logit equals y (a float in [0, 1])."""
+    """Fraction of rows of X whose arg-max logit equals y (a float in [0, 1]).
+
+    Runs ``net`` with :func:`predict_logits` and scores the logits with
+    :func:`dlbook.metrics.accuracy` (use that one directly when the logits are at hand).
+    """
     _check_xy(X, y)
-    logits = predict_logits(net, X, batch_size=batch_size, device=device)
-    return (logits.argmax(dim=1) == y.cpu()).float().mean().item()
+    from .metrics import accuracy as _accuracy
+
+    return _accuracy(predict_logits(net, X, batch_size=batch_size, device=device), y)
 
