@@ -19,7 +19,7 @@ import statistics
 import time
 
 
-def engine_overhead(repeats: int = 5, num_batches: int = 100, batch_size: int = 64, hidden: int = 64,
+def engine_overhead(repeats: int = 9, num_batches: int = 100, batch_size: int = 64, hidden: int = 64,
                     seed: int = 0) -> dict:
     """Time ``fit`` against the hand loop; return medians (seconds) and their ratios.
 
@@ -106,6 +106,6 @@ def describe(result: dict) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
     print(describe(engine_overhead(repeats=args.repeats)))
