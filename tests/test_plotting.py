@@ -190,3 +190,33 @@ def test_pixel_layer_draws_what_figimage_draws():
     assert (pictures[1][100 - 20 - 40 + 5, 30 + 3, :3] == [200, 0, 0]).all()  # row 0 of the layer is its top
     with pytest.raises(ValueError, match="RGBA"):
         plotting.PixelLayer(np.zeros((2, 2), np.uint8))
+
+
+def test_text_stamps_land_where_the_text_is_drawn():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(4, 3), dpi=100)
+    FigureCanvasAgg(fig)
+    fig.patch.set_alpha(0.0)
+    ax = fig.add_subplot()
+    ax.axis("off")
+    title = ax.set_title("placeholder", fontsize=12)
+    fig.draw_without_rendering()
+    stamps = plotting.text_stamps(title, ["η = 0.1", "a longer title, η = 0.01"])
+    assert title.get_text() == "placeholder"  # restored
+    for string, (pixels, x0, y0) in stamps.items():
+        title.set_text(string)
+        fig.canvas.draw()
+        drawn = np.asarray(fig.canvas.buffer_rgba())[..., 3] > 0
+        layer, lx, ly = plotting.compose_images([(pixels, x0, y0)])
+        pasted = np.zeros_like(drawn)
+        height = drawn.shape[0]
+        pasted[height - ly - layer.shape[0]: height - ly, lx: lx + layer.shape[1]] = layer[..., 3] > 0
+        rows, cols = np.nonzero(drawn)
+        r2, c2 = np.nonzero(pasted)
+        # the same ink in the same place, within a pixel of rounding
+        assert abs(rows.min() - r2.min()) <= 1 and abs(rows.max() - r2.max()) <= 1
+        assert abs(cols.min() - c2.min()) <= 1 and abs(cols.max() - c2.max()) <= 1
+    title.set_rotation(90)
+    with pytest.raises(ValueError, match="rotation"):
+        plotting.text_stamps(title, ["x"])

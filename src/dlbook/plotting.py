@@ -19,7 +19,7 @@ from matplotlib.artist import Artist
 __all__ = ["use_style", "SURFACE_CMAP", "PATH_COLORS", "ATTENTION_CMAP", "IMAGE_CMAP", "plot_contour",
            "plot_surface3d", "plot_surface_pairs", "plot_path", "plot_network", "token_label",
            "plot_attention", "image_grid", "text_image", "compose_images",
-           "PixelLayer"]
+           "PixelLayer", "text_stamps"]
 
 SURFACE_CMAP = "viridis"
 """Colormap of every error surface in the book (dark = low loss, yellow = high)."""
@@ -337,6 +337,53 @@ def text_image(text: str, *, dpi: float = 100, **text_kwargs) -> np.ndarray:
     artist.set_position((1 / width, 1 / height))  # one pixel from the lower-left corner
     canvas.draw()
     return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def text_stamps(text, strings, renderer=None) -> dict[str, tuple[np.ndarray, int, int]]:
+    """Rasterize the strings a :class:`~matplotlib.text.Text` artist will show, where it shows them.
+
+    For a title or a label whose text changes with a slider among a few known strings: each
+    string is drawn once with the artist's font and colour (:func:`text_image`) and placed where
+    the artist would draw it (its alignment and position, in the figure's current layout).
+    Paste them with :func:`compose_images` and :class:`PixelLayer`, and make the artist itself
+    invisible (``text.set_color("none")`` keeps the room it takes in the layout)::
+
+        stamps = text_stamps(ax.title, {lr: f"η = {lr}" for lr in lrs}.values())
+        ax.title.set_color("none")
+
+    Call it once the layout is final (after ``fig.draw_without_rendering()``). The artist's text
+    is restored afterwards.
+
+    Args:
+        text: a :class:`~matplotlib.text.Text` on a figure with a canvas, not rotated.
+        strings: the strings to rasterize.
+        renderer: the figure's renderer (default: ``text.figure.canvas.get_renderer()``).
+
+    Returns:
+        ``{string: (pixels, x0, y0)}``: the RGBA image and the figure pixel of its lower-left
+        corner, the items :func:`compose_images` takes.
+
+    Raises:
+        ValueError: if ``text`` is rotated.
+
+    Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
+    """
+    if text.get_rotation() % 360:
+        raise ValueError(f"text_stamps needs an unrotated text, got a rotation of {text.get_rotation()} degrees")
+    fig = text.get_figure(root=True)
+    renderer = renderer or fig.canvas.get_renderer()
+    original = text.get_text()
+    stamps = {}
+    try:
+        for string in strings:
+            text.set_text(string)
+            box = text.get_window_extent(renderer)
+            pixels = text_image(string, dpi=fig.dpi, fontproperties=text.get_fontproperties(),
+                                linespacing=text.get_linespacing(), color=text.get_color())
+            stamps[string] = (pixels, int(round(box.x0)) - 1, int(round(box.y0)) - 1)  # text_image's 1-pixel margin
+    finally:
+        text.set_text(original)
+    return stamps
 
 
 class PixelLayer(Artist):
