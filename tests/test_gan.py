@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -12,7 +13,7 @@ import scipy.stats
 import torch
 import torch.nn.functional as F
 
-from dlbook import gan, models
+from dlbook import RunConfig, gan, models, per_scale
 
 
 def test_mixture_sampling_and_density():
@@ -184,6 +185,55 @@ def test_train_gan_wgan_gp_and_conditional_run():
         gan.train_gan(G, D, _ring_real(means), gan.GANConfig(loss="lsgan"))
     with pytest.raises(ValueError):
         gan.train_gan(Gc, Dc, labelled, gan.GANConfig(num_classes=2, loss="wgan-gp"))
+
+
+def test_gan_config_is_a_run_config_with_per_scale_fields():
+    @dataclasses.dataclass
+    class ShortConfig(gan.GANConfig):
+        num_steps: int = per_scale(small=3, full=30)
+        z_dim: int = 2
+
+    assert isinstance(gan.GANConfig(), RunConfig)
+    assert gan.GANConfig(scale="full").num_steps == gan.GANConfig(scale="small").num_steps == 2000
+    small, full = ShortConfig(scale="small"), ShortConfig(scale="full")
+    assert (small.num_steps, full.num_steps, small.scale, full.scale) == (3, 30, "small", "full")
+    assert ShortConfig(num_steps=7, scale="full").num_steps == 7  # a value set by hand wins
+    with pytest.raises(ValueError):
+        gan.GANConfig(scale="medium")
+    torch.manual_seed(0)
+    G, D = models.MLP(2, 2, 8, 1), models.MLP(2, 1, 8, 1)
+    history = gan.train_gan(G, D, _ring_real(gan.ring_means(2, 1.0)), small, device=torch.device("cpu"))
+    assert len(history.g_loss) == 3
+
+
+def test_train_gan_takes_the_steps_of_a_hand_written_loop():
+    """The alternating algorithm by hand, with plain Adam: the package's loop gives the same generator."""
+    means = gan.ring_means(2, 1.0)
+    sample = _ring_real(means)
+    config = gan.GANConfig(num_steps=15, batch_size=32, z_dim=2, seed=3)
+
+    def build():
+        torch.manual_seed(1)
+        return models.MLP(2, 2, 16, 2), models.MLP(2, 1, 16, 2, leaky=True)
+
+    G, D = build()
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas)
+    g = torch.Generator().manual_seed(config.seed)
+    for _ in range(config.num_steps):
+        real = sample(config.batch_size, g)
+        with torch.no_grad():
+            fake = G(torch.randn(config.batch_size, 2, generator=g))
+        loss_d = gan.discriminator_loss(D(real), D(fake))
+        opt_d.zero_grad(), loss_d.backward(), opt_d.step()
+        loss_g = gan.generator_loss(D(G(torch.randn(config.batch_size, 2, generator=g))))
+        opt_g.zero_grad(), loss_g.backward(), opt_g.step()
+    G_pkg, D_pkg = build()
+    gan.train_gan(G_pkg, D_pkg, sample, config, device=torch.device("cpu"))
+    G.eval()
+    z = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(G(z), G_pkg(z), atol=1e-6)
 
 
 def test_interpolation():

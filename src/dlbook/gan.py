@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checks import require_count, require_finite, require_float, require_real, require_same_dtype
+from .runtime import RunConfig
 from .runtime import device as default_device
 from .train import History, fit
 
@@ -422,18 +423,37 @@ def spectral_norm_estimate(
 
 
 @dataclasses.dataclass
-class GANConfig:
-    """Settings of :func:`train_gan`."""
+class GANConfig(RunConfig):
+    """Settings of :func:`train_gan`: a :class:`dlbook.RunConfig` with the run scale as a field.
+
+    The defaults are the same at both scales. An experiment whose length depends on the scale
+    subclasses it and declares those fields with :func:`dlbook.per_scale`, e.g.
+    ``num_steps: int = per_scale(small=1000, full=10000)``; ``GANConfig(scale="full")`` (or the
+    subclass's) gives the full run's settings on any machine.
+
+    Attributes:
+        num_steps: generator updates, ≥ 1.
+        batch_size: real and generated samples per update, ≥ 1.
+        z_dim: size of the generator's input noise z ~ N(0, I).
+        lr_g: Adam's learning rate of the generator.
+        lr_d: Adam's learning rate of the discriminator (critic).
+        betas: Adam's momentum coefficients (β1 = 0.5 is common for GANs).
+        loss: ``"gan"`` (the non-saturating loss) or ``"wgan-gp"``.
+        gp_weight: λ of the gradient penalty (``"wgan-gp"`` only).
+        d_steps: discriminator updates per generator update, ≥ 1.
+        num_classes: > 0 makes a conditional GAN; fake labels are drawn uniformly.
+        seed: seeds the noise, the labels and the interpolation weights (not the initialization).
+        scale: see :class:`dlbook.RunConfig` (keyword only).
+
+    Introduced in :doc:`/notebooks/17_gan`.
+    """
 
     num_steps: int = 2000  # generator updates
     batch_size: int = 128  # real and generated samples per update
     z_dim: int = 2  # size of the generator's input noise z ~ N(0, I)
     lr_g: float = 1e-3  # Adam learning rate of the generator
     lr_d: float = 1e-3  # Adam learning rate of the discriminator / critic
-    betas: tuple[float, float] = (
-        0.5,
-        0.999,
-    )  # Adam's momentum coefficients (β1 = 0.5 is common for GANs)
+    betas: tuple[float, float] = (0.5, 0.999)  # Adam's momentum coefficients
     loss: str = "gan"  # "gan" (non-saturating) or "wgan-gp"
     gp_weight: float = 10.0  # λ of the gradient penalty (wgan-gp only)
     d_steps: int = 1  # discriminator updates per generator update
@@ -498,8 +518,9 @@ def train_gan(
         )
     device = torch.device(device) if device is not None else default_device()
     G.to(device), D.to(device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas)
+    # foreach: one call updates all of a network's tensors (same numbers, less Python per step)
+    opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=config.betas, foreach=True)
+    opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=config.betas, foreach=True)
     rng = torch.Generator().manual_seed(config.seed)
     conditional = config.num_classes > 0
     B = config.batch_size
