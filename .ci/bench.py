@@ -10,6 +10,12 @@
    single-threaded kernel per worker, `--jobs` workers), into a temporary execution cache; the
    wall time is set beside the sum of the sequential times.
 
+3. Two figures of the code itself, computed first and also with `--only` (`--no-notebooks` gives
+   just these): the share of the book's code that lives in the notebooks against the package
+   (.ci/codeshare.py), and the training engine's overhead, `train.fit` against the hand-written
+   loop it replaces on the same batches with identical losses (.ci/engine_overhead.py, a few
+   seconds).
+
 If the site has been built (`make book`), the weight of each chapter page with its images is
 added. Results go to _build/bench/bench.json and _build/bench/bench.md and are printed.
 The exit status is 1 when a chapter takes more than BUDGET_S seconds or a slider's median update
@@ -20,7 +26,7 @@ By default each notebook runs cold, as a new reader's would: model checkpoints g
 temporary cache (a second fresh one for the parallel run). `--warm` uses the normal per-user
 cache instead.
 
-Usage: python .ci/bench.py [--warm] [--only STEM ...] [--repeats N] [--jobs N] [--no-parallel]
+Usage: python .ci/bench.py [--warm] [--only STEM ...] [--repeats N] [--jobs N] [--no-parallel] [--no-notebooks]
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from codeshare import code_share  # noqa: E402
+from codeshare import describe as describe_share  # noqa: E402
+from engine_overhead import describe as describe_overhead  # noqa: E402
+from engine_overhead import engine_overhead  # noqa: E402
 from execute import default_jobs, execute_notebooks  # noqa: E402
 
 from dlbook.runtime import CHAPTER_BUDGET_S  # noqa: E402
@@ -111,12 +121,19 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=default_jobs(),
                         help="workers of the parallel run (default: one per core)")
     parser.add_argument("--no-parallel", action="store_true", help="skip the parallel run")
+    parser.add_argument("--no-notebooks", action="store_true",
+                        help="only the code share and the engine overhead (no notebook is executed)")
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
 
-    notebooks = chapter_notebooks()
-    if args.only:
+    share = code_share()
+    print(describe_share(share), flush=True)
+    overhead = engine_overhead()
+    print(describe_overhead(overhead), flush=True)
+
+    notebooks = [] if args.no_notebooks else chapter_notebooks()
+    if args.only and not args.no_notebooks:
         notebooks = [p for p in notebooks if p.stem in args.only]
         if not notebooks:
             parser.error(f"no chapter notebook matches {args.only}")
@@ -142,7 +159,7 @@ def main() -> int:
             print(f"    {c['seconds']:6.1f} s  cell {c['cell']:3d}  {c['code']}", flush=True)
 
     parallel = None
-    if not args.no_parallel:
+    if not args.no_parallel and notebooks:
         print(f"running the {len(notebooks)} notebooks again, {args.jobs} at a time ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="dlbook-bench-parallel-") as scratch:
             if not args.warm:
@@ -168,6 +185,8 @@ def main() -> int:
         "target_s": TARGET_S,
         "slider_budget_ms": SLIDER_BUDGET_MS,
         "sequential_sum_s": sequential,
+        "code_share": share,
+        "engine_overhead": overhead,
         "parallel": None if parallel is None else {
             "jobs": parallel["jobs"], "wall_s": parallel["wall_s"],
             "failed": sorted(parallel["failed"])},
@@ -197,6 +216,7 @@ def main() -> int:
                      f"({parallel['wall_s'] / sequential:.2f} of the sequential sum).")
         if parallel["failed"]:
             lines.append(f"Failed in the parallel run: {', '.join(sorted(parallel['failed']))}.")
+    lines += [describe_share(share), describe_overhead(overhead)]
     lines.append(f"Budgets: chapters at most {BUDGET_S:.0f} s (target {TARGET_S:.0f} s), sliders at most "
                  f"{SLIDER_BUDGET_MS:.0f} ms median. Over budget: chapters {over_budget or 'none'}, "
                  f"sliders {slow_sliders or 'none'}; over the target: {over_target or 'none'}.")

@@ -220,3 +220,18 @@ def test_a_slider_over_named_choices_shows_the_name():
         ix.interact(draw, start={"a": 1, "b": 1}, centred=[0, 1])
     with pytest.raises(ValueError, match="non-empty name"):
         ix.interact(draw, start={"": 1, "b": 2}, centred=[0, 1])
+
+
+def test_png_bytes_round_trips_the_canvas_and_matches_the_live_image():
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    decoded = np.asarray(Image.open(io.BytesIO(ix.png_bytes(rgba))))
+    assert decoded.shape == (7, 5, 3) and (decoded == rgba[..., :3]).all()
+    fig = ix.interact(make_draw(), a=[1, 9], b=[2, 8])
+    fig.sliders["a"].value = 9  # a live update
+    live = np.asarray(Image.open(io.BytesIO(fig.image.value)).convert("RGB"))
+    assert (live == np.asarray(fig._rgb(fig.values))).all()
+    with pytest.raises(ValueError, match="RGBA"):
+        ix.png_bytes(np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(ValueError, match="RGBA"):
+        ix.png_bytes(np.zeros((4, 4, 4), np.float32))

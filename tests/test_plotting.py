@@ -138,3 +138,85 @@ def test_text_image_looks_like_the_text_drawn_in_place():
         plotting.text_image("x", dpi=0)
     with pytest.raises(ValueError, match="string"):
         plotting.text_image(3)
+
+
+def test_compose_images_places_each_image_where_figimage_would():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    red = np.zeros((3, 4, 4), np.uint8)
+    red[..., 0], red[..., 3] = 255, 255
+    half_blue = np.zeros((2, 2, 4), np.uint8)
+    half_blue[..., 2], half_blue[..., 3] = 255, 128
+    layer, x0, y0 = plotting.compose_images([(red, 10, 20), (half_blue, 12.4, 19)])
+    assert (x0, y0) == (10, 19) and layer.shape == (4, 4, 4) and layer.dtype == np.uint8
+    assert (layer[0, :, 3] == 255).all()  # the top row: red only
+    assert layer[3, 0, 3] == 0  # below red, left of blue: nothing
+    # blue half over opaque red stays opaque, a mix of the two; blue alone keeps its alpha
+    assert layer[2, 2, 3] == 255 and layer[2, 2, 0] in (127, 128) and layer[2, 2, 2] in (127, 128)
+    assert layer[3, 2, 3] == 128 and layer[3, 2, 2] == 255
+    # drawn with figimage at (x0, y0), the layer lands where the separate images would
+    fig = Figure(figsize=(0.5, 0.5), dpi=100)
+    FigureCanvasAgg(fig)
+    fig.figimage(layer, xo=x0, yo=y0, origin="upper")
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    height = pixels.shape[0]
+    assert (pixels[height - 23: height - 20, 10:12, :3] == [255, 0, 0]).all()  # red, left of blue
+    assert (pixels[height - 23: height - 21, 12:14, :3] == [255, 0, 0]).all()  # red, above blue
+    assert pixels[height - 20, 12, 2] == 255 and 100 < pixels[height - 20, 12, 0] < 160  # half blue over white
+    with pytest.raises(ValueError, match="at least one"):
+        plotting.compose_images([])
+    with pytest.raises(ValueError, match="RGBA"):
+        plotting.compose_images([(np.zeros((2, 2, 3), np.uint8), 0, 0)])
+
+
+def test_pixel_layer_draws_what_figimage_draws():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    layer = np.zeros((40, 50, 4), np.uint8)
+    layer[5:12, 3:30] = [200, 0, 0, 255]  # an opaque bar near the top
+    layer[30:34, 10:20] = [0, 0, 255, 128]  # a half-transparent bar near the bottom
+    pictures = []
+    for kind in ("figimage", "layer"):
+        fig = Figure(figsize=(1.2, 1), dpi=100)
+        FigureCanvasAgg(fig)
+        if kind == "figimage":
+            fig.figimage(layer, xo=30, yo=20, origin="upper")
+        else:
+            fig.add_artist(plotting.PixelLayer(np.zeros((2, 2, 4), np.uint8))).set_data(layer, 30, 20)
+        fig.canvas.draw()
+        pictures.append(np.asarray(fig.canvas.buffer_rgba()).copy())
+    assert (pictures[0] == pictures[1]).all()
+    assert (pictures[1][100 - 20 - 40 + 5, 30 + 3, :3] == [200, 0, 0]).all()  # row 0 of the layer is its top
+    with pytest.raises(ValueError, match="RGBA"):
+        plotting.PixelLayer(np.zeros((2, 2), np.uint8))
+
+
+def test_text_stamps_land_where_the_text_is_drawn():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = Figure(figsize=(4, 3), dpi=100)
+    FigureCanvasAgg(fig)
+    fig.patch.set_alpha(0.0)
+    ax = fig.add_subplot()
+    ax.axis("off")
+    title = ax.set_title("placeholder", fontsize=12)
+    fig.draw_without_rendering()
+    stamps = plotting.text_stamps(title, ["η = 0.1", "a longer title, η = 0.01"])
+    assert title.get_text() == "placeholder"  # restored
+    for string, (pixels, x0, y0) in stamps.items():
+        title.set_text(string)
+        fig.canvas.draw()
+        drawn = np.asarray(fig.canvas.buffer_rgba())[..., 3] > 0
+        layer, lx, ly = plotting.compose_images([(pixels, x0, y0)])
+        pasted = np.zeros_like(drawn)
+        height = drawn.shape[0]
+        pasted[height - ly - layer.shape[0]: height - ly, lx: lx + layer.shape[1]] = layer[..., 3] > 0
+        rows, cols = np.nonzero(drawn)
+        r2, c2 = np.nonzero(pasted)
+        # the same ink in the same place, within a pixel of rounding
+        assert abs(rows.min() - r2.min()) <= 1 and abs(rows.max() - r2.max()) <= 1
+        assert abs(cols.min() - c2.min()) <= 1 and abs(cols.max() - c2.max()) <= 1
+    title.set_rotation(90)
+    with pytest.raises(ValueError, match="rotation"):
+        plotting.text_stamps(title, ["x"])

@@ -228,6 +228,13 @@ def test_token_classifier_step_ignores_unlabelled_positions():
     torch.testing.assert_close(out["loss"], expected)
     with pytest.raises(ValueError, match="labels must match"):
         pt.token_classify_step(model, (tokens, labels[:, :3]))
+    logits = model(tokens)  # (B, L, 2)
+    labelled = [(b, t) for b in range(labels.shape[0]) for t in range(labels.shape[1])
+                if labels[b, t] != pt.IGNORE_INDEX]
+    by_hand = sum(int(logits[b, t].argmax()) == int(labels[b, t]) for b, t in labelled) / len(labelled)
+    assert out["accuracy"] == pytest.approx(by_hand)
+    with pytest.raises(ValueError, match="no labelled position"):
+        pt.token_classify_step(model, (tokens, torch.full_like(labels, pt.IGNORE_INDEX)))
 
 
 def test_classify_and_next_token_steps_equal_cross_entropy():
@@ -235,7 +242,8 @@ def test_classify_and_next_token_steps_equal_cross_entropy():
     X, y = torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2])
     out = pt.classify_step(clf, (X, y))
     torch.testing.assert_close(out["loss"], F.cross_entropy(clf(X), y))
-    assert out["accuracy"] == (clf(X).argmax(1) == y).float().mean()
+    by_hand = sum(int(clf(X)[i].argmax()) == int(y[i]) for i in range(len(y))) / len(y)
+    assert isinstance(out["accuracy"], float) and out["accuracy"] == pytest.approx(by_hand)
     lm = nn.Sequential(nn.Embedding(V, V))
     X = torch.randint(0, V, (2, 6))
     expected = F.cross_entropy(lm(X[:, :-1]).reshape(-1, V), X[:, 1:].reshape(-1))

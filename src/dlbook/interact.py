@@ -55,8 +55,10 @@ import itertools
 import json
 import math
 import numbers
+import struct
 import time
 import weakref
+import zlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import ipywidgets as widgets
@@ -66,12 +68,44 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 __all__ = ["interact", "SliderFigure", "frame_grid", "format_value", "DEFAULT_MAX_FRAMES",
-           "latency_report"]
+           "latency_report", "png_bytes"]
 
 DEFAULT_MAX_FRAMES = 64
 """Default cap on static frames per figure (at about 20-40 kB each, under 3 MB)."""
 
 _LIVE: weakref.WeakSet = weakref.WeakSet()
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def png_bytes(rgba: np.ndarray) -> bytes:
+    """Encode an RGBA canvas buffer as an RGB PNG, fast: the live view's format.
+
+    The alpha channel is dropped (a figure canvas is opaque), rows are stored unfiltered and
+    compressed by zlib at level 1. For a plot (large flat areas) that is about as small as
+    Pillow's PNG at its fastest level, in about half the time: at 800 × 460 pixels the encoding
+    is a third of a slider update's budget otherwise.
+
+    Args:
+        rgba: ``uint8`` array of shape (H, W, 4), e.g. ``np.asarray(canvas.buffer_rgba())``.
+
+    Returns:
+        The bytes of a PNG file (8-bit RGB, no interlace).
+
+    Raises:
+        ValueError: if ``rgba`` is not a non-empty ``uint8`` (H, W, 4) array.
+    """
+    rgba = np.asarray(rgba)
+    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4 or 0 in rgba.shape:
+        raise ValueError(f"png_bytes needs a non-empty uint8 RGBA array (H, W, 4), got {rgba.dtype} {rgba.shape}")
+    height, width = rgba.shape[:2]
+    rows = np.zeros((height, 1 + 3 * width), np.uint8)  # each row: filter type 0 (none), then RGB
+    rows[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, truecolour (RGB)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
+            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)) + _png_chunk(b"IEND", b""))
 
 
 def format_value(value) -> str:
@@ -235,8 +269,10 @@ class SliderFigure(widgets.VBox):
     def _key(self, values) -> tuple:
         return tuple(values[name] for name in self.params)
 
-    def _rgb(self, values) -> Image.Image:
-        """Call update and rasterize the figure (blitting over a cached background if possible)."""
+    def _rgba(self, values) -> np.ndarray:
+        """Call update and rasterize the figure (blitting over a cached background if possible).
+
+        Returns the canvas buffer, (H, W, 4) ``uint8``: a view, valid until the next render."""
         canvas = self.figure.canvas
         artists = self._update(**values)
         if self._blit is None:
@@ -256,14 +292,15 @@ class SliderFigure(widgets.VBox):
                 self.figure.draw_artist(artist)
         else:
             canvas.draw()
-        return Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
+        return np.asarray(canvas.buffer_rgba())
+
+    def _rgb(self, values) -> Image.Image:
+        return Image.fromarray(self._rgba(values)).convert("RGB")
 
     def _render_png(self, values) -> bytes:
         key = self._key(values)
         if key not in self._cache:
-            out = io.BytesIO()
-            self._rgb(values).save(out, format="PNG", compress_level=1)
-            self._cache[key] = out.getvalue()
+            self._cache[key] = png_bytes(self._rgba(values))
         return self._cache[key]
 
     def update(self, **values) -> None:
@@ -290,11 +327,10 @@ class SliderFigure(widgets.VBox):
         for i in range(repeats):
             values = combos[(i * 7 + 1) % len(combos)]
             start, start_cpu = time.perf_counter(), time.process_time()
-            out = io.BytesIO()
-            self._rgb(values).save(out, format="PNG", compress_level=1)
+            png_bytes(self._rgba(values))
             wall.append(1000 * (time.perf_counter() - start))
             cpu.append(1000 * (time.process_time() - start_cpu))
-        self._rgb(self.values)  # leave the figure where the sliders are
+        self._rgba(self.values)  # leave the figure where the sliders are
         return wall, cpu
 
     def measure_latency(self, repeats: int = 15) -> float:
@@ -322,7 +358,7 @@ class SliderFigure(widgets.VBox):
         """Render every frame (in :func:`frame_grid` order) as a ``data:`` URI of a palette PNG."""
         uris = ["data:image/png;base64," + base64.b64encode(self._palette_png(values)).decode("ascii")
                 for values in self._frames_order]
-        self._rgb(self.values)
+        self._rgba(self.values)
         return uris
 
     def static_html(self) -> str:

@@ -44,6 +44,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import sinusoidal_positional_encoding
+from .metrics import accuracy
 from .transformer import EncoderLayer, LayerNorm
 
 __all__ = [
@@ -658,8 +659,8 @@ def bert_pretrain_step(mask_rate: float = 0.15, *, seed: int = 0):
             "loss": mlm + nsp,
             "mlm_loss": mlm.detach(),
             "nsp_loss": nsp.detach(),
-            "mlm_accuracy": (mlm_logits.argmax(-1) == target).float().mean().detach(),
-            "nsp_accuracy": (nsp_logits.argmax(-1) == is_next).float().mean().detach(),
+            "mlm_accuracy": accuracy(mlm_logits, target),
+            "nsp_accuracy": accuracy(nsp_logits, is_next),
         }
 
     return step
@@ -698,7 +699,7 @@ def classify_step(model: nn.Module, batch) -> dict:
 
     ``batch = (*inputs, y)`` with y (B,) int64 class indices and ``model(*inputs)`` logits
     (B, C). Returns ``{"loss", "accuracy"}``: the mean cross-entropy (nats, with gradient) and
-    the fraction of correct arg-max predictions (detached).
+    the fraction of correct arg-max predictions (a Python float, :func:`dlbook.metrics.accuracy`).
 
     Raises:
         ValueError: if the logits are not (B, C) with the batch size of y, or y holds classes
@@ -713,7 +714,7 @@ def classify_step(model: nn.Module, batch) -> dict:
     if len(y) and (y.min() < 0 or y.max() >= logits.shape[1]):
         raise ValueError(f"y must hold classes in [0, {logits.shape[1]}), got {int(y.min())}..{int(y.max())}")
     return {"loss": F.cross_entropy(logits, y),
-            "accuracy": (logits.argmax(-1) == y).float().mean().detach()}
+            "accuracy": accuracy(logits, y)}
 
 
 def token_classify_step(model: nn.Module, batch) -> dict:
@@ -721,20 +722,22 @@ def token_classify_step(model: nn.Module, batch) -> dict:
     labels :data:`IGNORE_INDEX` where there is nothing to predict ([CLS], [SEP], padding).
 
     Returns ``{"loss", "accuracy"}``: the mean cross-entropy and the accuracy over the labelled
-    positions.
+    positions (a Python float, :func:`dlbook.metrics.accuracy`).
 
     Raises:
-        ValueError: if labels and tokens differ in shape.
+        ValueError: if labels and tokens differ in shape, or no position carries a label.
 
     Source: Devlin et al. (2019), section 4 and figure 4 (d). Introduced in chapter 18.
     """
     tokens, labels = batch
     if labels.shape != tokens.shape:
         raise ValueError(f"labels must match tokens {tuple(tokens.shape)}, got {tuple(labels.shape)}")
+    keep = labels != IGNORE_INDEX  # (B, L)
+    if not keep.any():
+        raise ValueError(f"labels hold no labelled position (all {IGNORE_INDEX}); expected at least one")
     logits = model(tokens)  # (B, L, C)
-    keep = labels != IGNORE_INDEX
     return {"loss": F.cross_entropy(logits[keep], labels[keep]),
-            "accuracy": (logits[keep].argmax(-1) == labels[keep]).float().mean().detach()}
+            "accuracy": accuracy(logits[keep], labels[keep])}
 
 
 def next_token_step(model: nn.Module, batch) -> torch.Tensor:
