@@ -40,24 +40,32 @@ def test_figure_without_text_is_still_described():
     plt.close(fig)
 
 
-def test_description_round_trips_through_a_valid_png():
+def test_wrapped_printer_writes_the_description_into_a_valid_png():
+    import functools
+
+    from IPython.core.pylabtools import print_figure
+
     fig, ax = plt.subplots()
     ax.plot([0, 1])
     ax.set(xlabel="x (°C)", ylabel="η")
-    png = figure_text.add_description(_png(fig), figure_text.describe(fig))
+    printer = figure_text._with_description(functools.partial(print_figure, fmt="png"))
+    png = printer(fig)
     assert figure_text.read_description(png) == "Figure: η against x (°C)."
     image = Image.open(io.BytesIO(png))
     image.load()  # Pillow verifies the chunk's CRC
     assert image.text["Description"] == "Figure: η against x (°C)."
     assert figure_text.read_description(_png(fig)) is None
+    # a Description given by the caller is kept
+    png = printer(fig, metadata={"Description": "Own words."})
+    assert figure_text.read_description(png) == "Own words."
     plt.close(fig)
 
 
 def test_not_a_png_raises():
     with pytest.raises(ValueError, match="PNG"):
-        figure_text.add_description(b"GIF89a....", "x")
-    with pytest.raises(ValueError, match="PNG"):
         figure_text.read_description(b"\xff\xd8\xff")
+    with pytest.raises(ValueError, match="not a readable PNG"):
+        figure_text.read_description(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
 
 
 def test_install_outside_ipython_does_nothing():

@@ -2,8 +2,9 @@
 
 A reader who cannot see a figure (a screen reader, a slow connection, a search engine) gets its
 titles, axis labels and legend. :func:`describe` builds that text from a matplotlib figure;
-:func:`install` makes IPython's inline PNGs carry it inside the image file, as a PNG ``iTXt``
-chunk with the keyword ``Description`` (the PNG standard's keyword for a caption). The website
+:func:`install` makes IPython's inline PNGs carry it inside the image file: matplotlib's PNG
+writer stores it as a text chunk with the keyword ``Description`` (the PNG standard's keyword for
+a caption). The website
 build reads it back with :func:`read_description` and uses it as the ``alt`` text of the image.
 :func:`dlbook.plotting.use_style` calls :func:`install`, so every chapter gets it.
 
@@ -13,15 +14,14 @@ first.
 
 from __future__ import annotations
 
-import base64
+import io
 import re
-import struct
 import unicodedata
-import zlib
 
-__all__ = ["describe", "add_description", "read_description", "install"]
+from PIL import Image
 
-KEYWORD = b"Description"
+__all__ = ["describe", "read_description", "install"]
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -103,65 +103,32 @@ def describe(fig) -> str:
     return f"{kind}: {text}." if text else f"{kind} without titles or axis labels."
 
 
-def _chunk(kind: bytes, payload: bytes) -> bytes:
-    crc = struct.pack(">I", zlib.crc32(kind + payload))
-    return struct.pack(">I", len(payload)) + kind + payload + crc
-
-
-def add_description(png: bytes, text: str) -> bytes:
-    """Return the PNG bytes with an ``iTXt`` "Description" chunk holding ``text`` (UTF-8).
-
-    Raises:
-        ValueError: ``png`` is not a PNG file (wrong signature or no IHDR chunk first).
-    """
-    if not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
-        raise ValueError(
-            f"expected PNG bytes starting with the PNG signature and IHDR, got {png[:16]!r}")
-    ihdr_end = 8 + 8 + struct.unpack(">I", png[8:12])[0] + 4
-    payload = KEYWORD + b"\x00\x00\x00" + b"\x00" + b"\x00" + text.encode("utf-8")
-    return png[:ihdr_end] + _chunk(b"iTXt", payload) + png[ihdr_end:]
-
-
 def read_description(png: bytes) -> str | None:
-    """The "Description" text of a PNG (``iTXt`` or ``tEXt`` chunk), or None if it has none.
+    """The "Description" text of a PNG (from its ``tEXt``, ``zTXt`` or ``iTXt`` chunk, read by
+    Pillow), or None if it has none.
 
     Raises:
         ValueError: ``png`` is not a PNG file.
     """
     if not png.startswith(PNG_SIGNATURE):
         raise ValueError(f"expected PNG bytes starting with the PNG signature, got {png[:8]!r}")
-    pos = 8
-    while pos + 8 <= len(png):
-        length, kind = struct.unpack(">I", png[pos:pos + 4])[0], png[pos + 4:pos + 8]
-        data = png[pos + 8:pos + 8 + length]
-        if kind == b"tEXt" and data.startswith(KEYWORD + b"\x00"):
-            return data[len(KEYWORD) + 1:].decode("latin-1")
-        if kind == b"iTXt" and data.startswith(KEYWORD + b"\x00"):
-            rest = data[len(KEYWORD) + 1:]
-            compressed, rest = rest[0], rest[2:]
-            _language, _, rest = rest.partition(b"\x00")
-            _translated, _, text = rest.partition(b"\x00")
-            return (zlib.decompress(text) if compressed else text).decode("utf-8")
-        if kind == b"IEND":
-            break
-        pos += 12 + length
-    return None
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            image.load()  # the text chunks after the image data are read here
+            return image.text.get("Description")
+    except (OSError, SyntaxError) as error:  # Pillow's errors for a damaged PNG
+        raise ValueError(f"not a readable PNG file: {error}") from error
 
 
 def _with_description(printer):
     """Wrap an IPython PNG printer so that its output carries describe(fig)."""
 
     def print_png(fig, *args, **kwargs):
-        result = printer(fig, *args, **kwargs)
-        data, metadata = result if isinstance(result, tuple) else (result, None)
-        if data is None:
-            return result
-        text = describe(fig)
-        if isinstance(data, str):  # base64 text, as IPython's print_figure gives
-            data = base64.b64encode(add_description(base64.b64decode(data), text)).decode("ascii")
-        else:
-            data = add_description(bytes(data), text)
-        return (data, metadata) if metadata is not None else data
+        # IPython's printers pass keyword arguments on to Figure.savefig, whose PNG writer
+        # stores ``metadata`` as text chunks (iTXt when the text is not Latin-1).
+        metadata = dict(kwargs.pop("metadata", None) or {})
+        metadata.setdefault("Description", describe(fig))
+        return printer(fig, *args, metadata=metadata, **kwargs)
 
     print_png._dlbook_description = True
     return print_png

@@ -55,10 +55,8 @@ import itertools
 import json
 import math
 import numbers
-import struct
 import time
 import weakref
-import zlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import ipywidgets as widgets
@@ -76,23 +74,18 @@ DEFAULT_MAX_FRAMES = 64
 _LIVE: weakref.WeakSet = weakref.WeakSet()
 
 
-def _png_chunk(tag: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-
 def png_bytes(rgba: np.ndarray) -> bytes:
-    """Encode an RGBA canvas buffer as an RGB PNG, fast: the live view's format.
+    """Encode an RGBA canvas buffer as an RGB PNG: the live view's format.
 
-    The alpha channel is dropped (a figure canvas is opaque), rows are stored unfiltered and
-    compressed by zlib at level 1. For a plot (large flat areas) that is about as small as
-    Pillow's PNG at its fastest level, in about half the time: at 800 × 460 pixels the encoding
-    is a third of a slider update's budget otherwise.
+    The alpha channel is dropped (a figure canvas is opaque) and Pillow writes the PNG at its
+    fastest compression level (1), which for a plot's large flat areas is nearly as small as
+    its default level in a fraction of the time.
 
     Args:
         rgba: ``uint8`` array of shape (H, W, 4), e.g. ``np.asarray(canvas.buffer_rgba())``.
 
     Returns:
-        The bytes of a PNG file (8-bit RGB, no interlace).
+        The bytes of a PNG file (8-bit RGB).
 
     Raises:
         ValueError: if ``rgba`` is not a non-empty ``uint8`` (H, W, 4) array.
@@ -100,12 +93,9 @@ def png_bytes(rgba: np.ndarray) -> bytes:
     rgba = np.asarray(rgba)
     if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4 or 0 in rgba.shape:
         raise ValueError(f"png_bytes needs a non-empty uint8 RGBA array (H, W, 4), got {rgba.dtype} {rgba.shape}")
-    height, width = rgba.shape[:2]
-    rows = np.zeros((height, 1 + 3 * width), np.uint8)  # each row: filter type 0 (none), then RGB
-    rows[:, 1:].reshape(height, width, 3)[...] = rgba[..., :3]
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bits, truecolour (RGB)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)) + _png_chunk(b"IEND", b""))
+    out = io.BytesIO()
+    Image.fromarray(rgba).convert("RGB").save(out, format="PNG", compress_level=1)
+    return out.getvalue()
 
 
 def format_value(value) -> str:

@@ -366,7 +366,7 @@ def text_stamps(text, strings, renderer=None) -> dict[str, tuple[np.ndarray, int
     Raises:
         ValueError: if ``text`` is rotated.
 
-    Introduced in :doc:`/notebooks/11_adaptive_learning_rates`.
+    Introduced in :doc:`/notebooks/03_error_surfaces`.
     """
     if text.get_rotation() % 360:
         raise ValueError(f"text_stamps needs an unrotated text, got a rotation of {text.get_rotation()} degrees")
@@ -405,7 +405,7 @@ class PixelLayer(Artist):
     Raises:
         ValueError: if ``pixels`` is not a ``uint8`` (H, W, 4) array.
 
-    Introduced in :doc:`/notebooks/15_word_embeddings`.
+    Introduced in :doc:`/notebooks/02_gradient_descent`.
     """
 
     def __init__(self, pixels, x0: float = 0, y0: float = 0):
@@ -462,7 +462,7 @@ def compose_images(stamps) -> tuple[np.ndarray, int, int]:
     Raises:
         ValueError: for no images or an image that is not a ``uint8`` (H, W, 4) array.
 
-    Introduced in :doc:`/notebooks/15_word_embeddings`.
+    Introduced in :doc:`/notebooks/03_error_surfaces`.
     """
     placed = []
     for image, left, bottom in stamps:
