@@ -171,3 +171,15 @@ def test_train_accuracy_is_metrics_accuracy_of_the_logits():
 def test_accuracy_rejects_bad_input(y_hat, y, match):
     with pytest.raises(ValueError, match=match):
         metrics.accuracy(y_hat, y)
+
+
+def test_accuracy_takes_read_only_arrays_without_a_warning():
+    import warnings
+
+    scores, y = np.eye(3), np.array([0, 1, 1])
+    scores.flags.writeable = False
+    y.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert metrics.accuracy(scores, y) == pytest.approx(2 / 3)
+        assert metrics.accuracy(np.array([0, 1, 2]), y) == pytest.approx(2 / 3)

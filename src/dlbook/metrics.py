@@ -66,8 +66,9 @@ def accuracy(y_hat, y) -> float:
 
     Source: the error rate's complement, as scored from :doc:`/notebooks/07_classification` on.
     """
-    y_hat = y_hat.detach().cpu() if isinstance(y_hat, torch.Tensor) else torch.as_tensor(np.asarray(y_hat))
-    y = y.detach().cpu() if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+    # NumPy input is copied: torch warns about (and must not share) a read-only array
+    y_hat = y_hat.detach().cpu() if isinstance(y_hat, torch.Tensor) else torch.from_numpy(np.array(y_hat))
+    y = y.detach().cpu() if isinstance(y, torch.Tensor) else torch.from_numpy(np.array(y))
     if y.ndim != 1 or y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
         raise ValueError(f"y must be integer class indices of shape (N,), got shape {tuple(y.shape)} "
                          f"and dtype {y.dtype}")

@@ -426,6 +426,7 @@ class PixelLayer(Artist):
         self.stale = True
 
     def draw(self, renderer) -> None:
+        """Paste the pixels onto the renderer's canvas (called by matplotlib when the figure draws)."""
         if not self.get_visible():
             return
         gc = renderer.new_gc()
