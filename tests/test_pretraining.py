@@ -188,6 +188,65 @@ def test_bert_pretrain_step_reduces_both_losses():
         pt.bert_pretrain_step(1.0)
 
 
+def test_bert_pretrain_step_single_lines_have_no_next_sentence_loss():
+    torch.manual_seed(0)
+    model = pt.BertForPretraining(pt.BertEncoder(V, d_model=16, num_heads=2, num_layers=1, d_ff=32, max_len=10))
+    tokens, segments = pt.pack_sequences([[5, 6, 7, 8], [9, 10, 11, 12, 13]], max_len=8)
+    none = torch.full((2,), pt.IGNORE_INDEX)
+    out = pt.bert_pretrain_step(0.5, seed=0)(model, (tokens, segments, none))
+    assert set(out) == {"loss", "mlm_loss", "mlm_accuracy"}
+    torch.testing.assert_close(out["loss"].detach(), out["mlm_loss"])
+    # a mixed batch: the next-sentence loss is F.cross_entropy over the labelled rows only
+    mixed = torch.tensor([1, pt.IGNORE_INDEX])
+    out = pt.bert_pretrain_step(0.5, seed=0)(model, (tokens, segments, mixed))
+    inputs, labels = pt.mask_tokens(tokens, V, 0.5, generator=torch.Generator().manual_seed(0))
+    mlm_logits, nsp_logits = model(inputs, segments)
+    expected_nsp = F.cross_entropy(nsp_logits[:1], mixed[:1])
+    expected_mlm = F.cross_entropy(mlm_logits.flatten(0, 1), labels.flatten(), ignore_index=pt.IGNORE_INDEX)
+    torch.testing.assert_close(out["nsp_loss"], expected_nsp.detach())
+    torch.testing.assert_close(out["loss"], expected_mlm + expected_nsp)
+    with pytest.raises(ValueError, match="is_next must hold"):
+        pt.bert_pretrain_step(0.5)(model, (tokens, segments, torch.tensor([2, 0])))
+    with pytest.raises(ValueError, match="is_next must be"):
+        pt.bert_pretrain_step(0.5)(model, (tokens, segments, torch.tensor([1])))
+
+
+def test_length_batches_pad_each_batch_to_its_longest_row():
+    lines = [[5] * n for n in [1, 9, 2, 8, 3, 7, 4, 6, 5, 10]]
+    batches = pt.length_batches(lines, batch_size=2, max_len=32, bucket=5, seed=0)
+    assert len(batches) == 5
+    seen = []
+    for tokens, segments, labels in batches:
+        real = tokens != pt.PAD_ID
+        lengths = real.sum(1) - 2  # without [CLS] and [SEP]
+        assert tokens.shape[1] == lengths.max() + 2  # no column of padding only
+        assert (segments == 0).all() and (labels == pt.IGNORE_INDEX).all()
+        assert (lengths.max() - lengths.min()) <= 1  # sorted: neighbours in length share a batch
+        seen += lengths.tolist()
+    assert sorted(seen) == list(range(1, 11))  # every line once
+    # pairs with labels; max_len cuts the longest pair as pack_sequences does
+    firsts, seconds = [[5, 6]] * 3 + [[7] * 20], [[8]] * 3 + [[9] * 20]
+    labels = torch.tensor([1, 0, 1, 0])
+    batches = pt.length_batches(firsts, seconds, labels, batch_size=4, max_len=16, seed=0)
+    (tokens, segments, got), = batches
+    assert tokens.shape == (4, 16) and sorted(got.tolist()) == [0, 0, 1, 1]
+    long = (tokens != pt.PAD_ID).sum(1) == 16
+    assert long.sum() == 1 and torch.equal(tokens[long], pt.pack_sequences([[7] * 20], [[9] * 20], 16)[0])
+    # the encoder's output at real tokens does not depend on trailing padding
+    enc = pt.BertEncoder(V, d_model=16, num_heads=2, num_layers=1, d_ff=32, max_len=32)
+    short, _ = pt.pack_sequences([[5, 6, 7]], max_len=5)
+    padded, _ = pt.pack_sequences([[5, 6, 7]], max_len=12)
+    torch.testing.assert_close(enc(short)[0], enc(padded)[0, :5])
+    with pytest.raises(ValueError, match="pair up"):
+        pt.length_batches(firsts, seconds[:2], batch_size=2)
+    with pytest.raises(ValueError, match="batch_size"):
+        pt.length_batches(lines, batch_size=0)
+    with pytest.raises(ValueError, match="labels"):
+        pt.length_batches(lines, labels=torch.zeros(3), batch_size=2)
+    with pytest.raises(ValueError, match="max_len"):
+        pt.length_batches(lines, batch_size=2, max_len=3)
+
+
 def test_patchify_by_hand_and_mask_patches():
     images = torch.arange(16.0).reshape(1, 4, 4)
     patches = pt.patchify(images, 2)

@@ -15,7 +15,8 @@ What is here:
   ``[CLS] a [SEP] (b [SEP])`` inputs with segment ids and padding.
 * Masking: :func:`mask_tokens` (the 15 % / 80-10-10 recipe) and :func:`masked_lm_loss` (the
   cross-entropy on the chosen positions only); :func:`next_sentence_pairs` builds the pairs of
-  next-sentence prediction.
+  next-sentence prediction; :func:`length_batches` packs batches of similar length with little
+  padding.
 * Networks: :class:`BertEncoder` (token, segment and position embeddings, then a stack of
   :class:`dlbook.transformer.EncoderLayer`), :class:`BertForPretraining` (masked-token and
   next-sentence heads), :class:`SequenceClassifier` (a linear head on the [CLS] vector),
@@ -60,6 +61,7 @@ __all__ = [
     "mask_tokens",
     "masked_lm_loss",
     "next_sentence_pairs",
+    "length_batches",
     "BertEncoder",
     "BertForPretraining",
     "SequenceClassifier",
@@ -371,6 +373,74 @@ def next_sentence_pairs(
     return firsts, seconds, torch.tensor(labels, dtype=torch.long)
 
 
+def length_batches(
+    first: Sequence[Sequence[int]],
+    second: Sequence[Sequence[int]] | None = None,
+    labels: torch.Tensor | None = None,
+    *,
+    batch_size: int,
+    max_len: int = 64,
+    bucket: int = 50,
+    seed: int = 0,
+) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Packed batches of sequences of similar length, each padded only to its longest row.
+
+    The order is shuffled; then each run of ``bucket`` batches' worth of sequences is sorted by
+    length and cut into batches, and the batches are shuffled. Sequences of one batch thus have
+    similar lengths, so little of each batch is padding: a batch of lines of 8 tokens costs a
+    quarter of one padded to 32. Each batch is :func:`pack_sequences` with ``max_len`` set to
+    the longest packed row of the batch (at most ``max_len``); the result for the real tokens
+    does not depend on how much padding follows them, since padding is masked out of attention.
+
+    Args:
+        first: N token-id lists. second: None, or N token-id lists (pairs).
+        labels: None, or (N,) int64 labels carried along (e.g. ``is_next``); default: a
+            column of :data:`IGNORE_INDEX` (no label).
+        batch_size: rows per batch (the last batch may be shorter). max_len: longest row.
+        bucket: batches per sorted run (1: sort within each batch only). seed: the shuffles.
+
+    Returns:
+        A list of ``ceil(N / batch_size)`` tuples ``(tokens, segments, labels)``: (B, L_b),
+        (B, L_b) and (B,) int64, with L_b <= max_len.
+
+    Raises:
+        ValueError: for lengths that do not match, a batch_size or bucket below 1, or a
+            max_len too small (as :func:`pack_sequences`).
+
+    Source: bucketing by length, as in Sutskever et al. (2014) and the BERT code's dynamic
+    padding. Introduced in chapter 18.
+    """
+    n = len(first)
+    if second is not None and len(second) != n:
+        raise ValueError(f"first and second must pair up: got {n} and {len(second)} sequences")
+    if labels is None:
+        labels = torch.full((n,), IGNORE_INDEX, dtype=torch.long)
+    if len(labels) != n:
+        raise ValueError(f"labels must have one entry per sequence ({n}), got {len(labels)}")
+    for name, v in (("batch_size", batch_size), ("bucket", bucket)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    extra = 3 if second is not None else 2
+    if max_len < extra + 2:
+        raise ValueError(f"max_len must be at least {extra + 2}, got {max_len}")
+    length = [len(first[i]) + (len(second[i]) if second is not None else 0) for i in range(n)]
+    rng = random.Random(seed)
+    order = list(range(n))
+    rng.shuffle(order)
+    groups = []
+    for start in range(0, n, batch_size * bucket):
+        run = sorted(order[start:start + batch_size * bucket], key=lambda i: length[i])
+        groups += [run[k:k + batch_size] for k in range(0, len(run), batch_size)]
+    rng.shuffle(groups)
+    batches = []
+    for idx in groups:
+        L = min(max_len, max(length[i] for i in idx) + extra)
+        tokens, segments = pack_sequences([first[i] for i in idx],
+                                          None if second is None else [second[i] for i in idx], max_len=L)
+        batches.append((tokens, segments, labels[idx]))
+    return batches
+
+
 # ----------------------------------------------------------------------------- networks
 class BertEncoder(nn.Module):
     """BERT's encoder: token + segment + position embeddings, then transformer encoder layers.
@@ -631,17 +701,23 @@ def bert_pretrain_step(mask_rate: float = 0.15, *, seed: int = 0):
     """Make the pre-training step of :class:`BertForPretraining` for :func:`dlbook.train.fit`.
 
     Each call masks the batch afresh (:func:`mask_tokens`, seeded once) and returns the sum of
-    the masked-token loss and the next-sentence loss, with both accuracies.
+    the masked-token loss and the next-sentence loss, with both accuracies. A batch may hold
+    single sentences instead of pairs: rows whose ``is_next`` is :data:`IGNORE_INDEX` have no
+    next-sentence label and add only to the masked-token loss (RoBERTa's choice for all rows).
 
-    The step is ``step(model, (tokens, segments, is_next)) -> dict`` with ``loss``, ``mlm_loss``,
-    ``nsp_loss``, ``mlm_accuracy`` (on the chosen positions) and ``nsp_accuracy``; tokens and
-    segments (B, L) int64, is_next (B,) int64.
+    The step is ``step(model, (tokens, segments, is_next)) -> dict`` with ``loss``,
+    ``mlm_loss`` and ``mlm_accuracy`` (on the chosen positions) and, when some row has a
+    next-sentence label, ``nsp_loss`` and ``nsp_accuracy`` (over those rows; read them from
+    ``History.per_batch``, since batches without pairs do not report them); tokens and
+    segments (B, L) int64, is_next (B,) int64 in {0, 1, IGNORE_INDEX}.
 
     Raises:
         ValueError: for a mask rate outside (0, 1) (when made) and, on a call, as
-            :func:`mask_tokens` and :func:`masked_lm_loss` do.
+            :func:`mask_tokens` and :func:`masked_lm_loss` do, or for ``is_next`` that is not
+            (B,) with values in {0, 1, IGNORE_INDEX}.
 
-    Source: Devlin et al. (2019), section 3.1. Introduced in chapter 18.
+    Source: Devlin et al. (2019), section 3.1; Liu et al. (2019), RoBERTa, section 4.2 (no
+    next-sentence task). Introduced in chapter 18.
     """
     if not 0.0 < float(mask_rate) < 1.0:
         raise ValueError(f"mask_rate must lie in (0, 1), got {mask_rate}")
@@ -649,19 +725,22 @@ def bert_pretrain_step(mask_rate: float = 0.15, *, seed: int = 0):
 
     def step(model: BertForPretraining, batch):
         tokens, segments, is_next = batch
+        if is_next.shape != tokens.shape[:1]:
+            raise ValueError(f"is_next must be ({len(tokens)},), got {tuple(is_next.shape)}")
+        paired = is_next != IGNORE_INDEX  # (B,) rows with a next-sentence label
+        if ((is_next[paired] != 0) & (is_next[paired] != 1)).any():
+            raise ValueError(f"is_next must hold 0, 1 or {IGNORE_INDEX}, got {is_next.unique().tolist()}")
         inputs, labels = mask_tokens(tokens, model.encoder.vocab_size, mask_rate, generator=generator)
         chosen = labels != IGNORE_INDEX  # (B, L)
         mlm_logits, nsp_logits = model(inputs, segments, chosen)  # (M, V), (B, 2)
         target = labels[chosen]  # (M,)
         mlm = masked_lm_loss(mlm_logits[None], target[None])  # the M chosen positions only
-        nsp = F.cross_entropy(nsp_logits, is_next)
-        return {
-            "loss": mlm + nsp,
-            "mlm_loss": mlm.detach(),
-            "nsp_loss": nsp.detach(),
-            "mlm_accuracy": accuracy(mlm_logits, target),
-            "nsp_accuracy": accuracy(nsp_logits, is_next),
-        }
+        out = {"loss": mlm, "mlm_loss": mlm.detach(), "mlm_accuracy": accuracy(mlm_logits, target)}
+        if paired.any():
+            nsp = F.cross_entropy(nsp_logits[paired], is_next[paired])
+            out.update(loss=mlm + nsp, nsp_loss=nsp.detach(),
+                       nsp_accuracy=accuracy(nsp_logits[paired], is_next[paired]))
+        return out
 
     return step
 
