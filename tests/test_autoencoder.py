@@ -154,3 +154,11 @@ def test_pca_first_components_equal_a_fit_with_fewer():
     for bad in (0, 7, 2.0):
         with pytest.raises(ValueError, match="k must be"):
             full.first(bad)
+
+
+def test_pca_of_wide_data_by_the_svd_matches_sklearn():
+    X = _low_rank_data(n=10, d=30).double()  # fewer examples than features: the SVD route
+    pca = ae.pca_fit(X, 4)
+    sk = sklearn.decomposition.PCA(n_components=4, svd_solver="full").fit(X.numpy())
+    np.testing.assert_allclose(pca.components.numpy(), sk.components_, atol=1e-8)
+    np.testing.assert_allclose(pca.explained_variance.numpy(), sk.explained_variance_, rtol=1e-8)
