@@ -350,9 +350,9 @@ def train_autoencoder(
         raise ValueError(f"X has shape {tuple(X.shape)}, the network expects (N, *{net.in_shape})")
     device = torch.device(device or default_device())
     net.to(device)
-    # The fused Adam updates every parameter in one pass per step: the same arithmetic, a
-    # quarter less time per step for these small networks on a CPU.
-    opt = torch.optim.Adam(net.parameters(), lr=config.lr, fused=device.type in ("cpu", "cuda"))
+    # The fused Adam updates every parameter in one pass per step (CPU, CUDA and MPS): the same
+    # arithmetic, a quarter less time per step for these small networks on a CPU.
+    opt = torch.optim.Adam(net.parameters(), lr=config.lr, fused=True)
     rng = torch.Generator().manual_seed(config.seed)
     if net.code == "vq":  # start the codebook at the codes of random training images, so that
         with torch.no_grad():  # every entry is near some data (a random start leaves most unused)
