@@ -104,20 +104,3 @@ def test_run_config_takes_the_values_of_its_scale(monkeypatch):
         Config(10, (1,), 0.1, "small")  # the scale is a keyword, after the experiment's own fields
     assert dlbook.RunConfig is runtime.RunConfig and dlbook.per_scale is runtime.per_scale
 
-
-def test_glue_emits_what_myst_nb_glue_emits(monkeypatch):
-    import IPython.display
-    import myst_nb.ext.glue
-
-    calls = {}
-    monkeypatch.setattr(myst_nb.ext.glue, "ipy_display", lambda *a, **k: calls.setdefault("myst_nb", (a, k)))
-    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: calls.setdefault("dlbook", (a, k)))
-    for display in (True, False):
-        calls.clear()
-        myst_nb.ext.glue.glue("ch_value", "54%", display=display)
-        runtime.glue("ch_value", "54%", display=display)
-        assert calls["dlbook"] == calls["myst_nb"]
-    (bundle,), kwargs = calls["dlbook"]
-    assert bundle == {"application/papermill.record/text/plain": "'54%'"} and kwargs["raw"]
-    with pytest.raises(ValueError, match="name"):
-        runtime.glue("", 1)

@@ -13,8 +13,7 @@ Modules, what they hold, and the chapters that use them:
      - holds
      - chapters
    * - :mod:`dlbook.runtime`
-     - device, seeding, the small/full scale, experiment settings (``RunConfig``), timing (``time_call``),
-       numbers for the text (``glue``)
+     - device, seeding, the small/full scale, experiment settings (``RunConfig``), timing (``time_call``)
      - all
    * - :mod:`dlbook.data`
      - the datasets, verified by checksum; lagged features of a time series

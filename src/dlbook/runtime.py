@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 __all__ = ["device", "seed", "scale", "scaled", "SCALES", "CHAPTER_BUDGET_S", "RunConfig", "per_scale", "PerScale",
-           "time_call", "glue"]
+           "time_call"]
 
 SCALES = ("small", "full")
 """The two run sizes a chapter supports."""
@@ -253,32 +253,3 @@ def time_call(fn: Callable[[], object], *, repeats: int = 3, warmup: int = 1,
         times.append(time.perf_counter() - start)
     return float(np.min(times) if reduce == "min" else np.median(times))
 
-
-def glue(name: str, variable, display: bool = True) -> None:
-    """Store ``variable`` under ``name`` for myst-nb's ``{glue:text}`` role and ``glue`` directives.
-
-    Emits exactly the output of ``myst_nb.glue``: the variable's display formats (its ``repr``,
-    and HTML or PNG where it has them), tagged with the ``scrapbook`` metadata that myst-nb
-    reads when it builds the page. Unlike ``myst_nb.glue``, it does not import myst-nb's glue
-    module, which loads Sphinx and docutils: about two seconds of CPU in a chapter's kernel.
-
-    Args:
-        name: the key the text gives to the ``glue:text`` role.
-        variable: any object; what is stored is how it displays, e.g. ``f"{x:.0%}"``.
-        display: also show it in the cell's output (as ``myst_nb.glue`` does); ``False`` stores it
-            under a prefix that Jupyter does not show.
-
-    Raises:
-        ValueError: if ``name`` is not a non-empty string.
-
-    Source: myst-nb's glue (``myst_nb.ext.glue.glue``), whose output format this reproduces.
-    """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name must be a non-empty string, got {name!r}")
-    from IPython.core.formatters import format_display_data
-    from IPython.display import display as ipython_display
-
-    mimebundle, metadata = format_display_data(variable)
-    prefix = "" if display else "application/papermill.record/"
-    metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
-    ipython_display({prefix + k: v for k, v in mimebundle.items()}, raw=True, metadata=metadata)
