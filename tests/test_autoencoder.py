@@ -142,3 +142,23 @@ def test_vq_training_uses_several_codes():
     idx = vq.code_indices(X)
     for k in idx.unique():  # each code used holds a single pattern: a clustering
         assert len((torch.arange(200) % 4)[idx == k].unique()) == 1
+
+
+def test_pca_first_components_equal_a_fit_with_fewer():
+    X = _low_rank_data()
+    full = ae.pca_fit(X, 6)
+    for k in (1, 3, 6):
+        fewer, direct = full.first(k), ae.pca_fit(X, k)
+        assert torch.allclose(fewer.components, direct.components, atol=1e-10)
+        assert torch.allclose(fewer.explained_variance, direct.explained_variance, rtol=1e-10)
+    for bad in (0, 7, 2.0):
+        with pytest.raises(ValueError, match="k must be"):
+            full.first(bad)
+
+
+def test_pca_of_wide_data_by_the_svd_matches_sklearn():
+    X = _low_rank_data(n=10, d=30).double()  # fewer examples than features: the SVD route
+    pca = ae.pca_fit(X, 4)
+    sk = sklearn.decomposition.PCA(n_components=4, svd_solver="full").fit(X.numpy())
+    np.testing.assert_allclose(pca.components.numpy(), sk.components_, atol=1e-8)
+    np.testing.assert_allclose(pca.explained_variance.numpy(), sk.explained_variance_, rtol=1e-8)

@@ -220,3 +220,34 @@ def test_text_stamps_land_where_the_text_is_drawn():
     title.set_rotation(90)
     with pytest.raises(ValueError, match="rotation"):
         plotting.text_stamps(title, ["x"])
+
+
+def test_image_grid_tiled_is_one_picture_with_the_same_colours():
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    digits = np.random.default_rng(0).random((7, 5, 5))
+    fig, axes = plotting.image_grid(digits, ncols=4, tiled=True, titles=[f"y = {k}" for k in range(7)],
+                                    row_labels=["a", "b"])
+    (ax,) = axes.ravel()
+    mosaic = ax.images[0].get_array()
+    # 5-pixel images, gaps of 1 pixel, and 2 more above each row for its titles
+    assert len(fig.axes) == 1 and mosaic.shape == (2 * (3 + 5), 4 * 5 + 3, 4)
+    gray = matplotlib.colormaps[plotting.IMAGE_CMAP]
+    np.testing.assert_allclose(mosaic[3:8, 0:5], gray(digits[0]))
+    np.testing.assert_allclose(mosaic[11:16, 6:11], gray(digits[5]))  # row 2, column 2
+    assert mosaic[3:8, 5, 3].max() == 0 and mosaic[11:16, 18:23, 3].max() == 0  # a gap; the empty cell
+    assert {t.get_text() for t in ax.texts} >= {"y = 0", "y = 6", "a", "b"}
+    plt.close(fig)
+    signed = np.linspace(-2, 1, 25).reshape(1, 5, 5)  # per-row colormaps and scales as without tiled
+    fig, axes = plotting.image_grid([signed, signed], tiled=True, cmap=["RdBu_r", "magma"],
+                                    scale=["symmetric", "abs"])
+    mosaic = axes[0, 0].images[0].get_array()
+    lim = 2 + 1e-12  # the largest absolute value, as image_grid takes it
+    np.testing.assert_allclose(mosaic[1:6, :], matplotlib.colormaps["RdBu_r"]((signed[0] + lim) / (2 * lim)))
+    np.testing.assert_allclose(mosaic[7:12, :], matplotlib.colormaps["magma"](np.clip(signed[0] / lim, 0, 1)))
+    plt.close(fig)
+    with pytest.raises(ValueError, match="one size"):
+        plotting.image_grid([np.zeros((1, 4, 4)), np.zeros((1, 5, 5))], tiled=True)
+    with pytest.raises(ValueError, match="one Axes"):
+        plotting.image_grid(np.zeros((3, 4, 4)), tiled=True, axes=Figure().subplots(1, 3))

@@ -103,3 +103,4 @@ def test_run_config_takes_the_values_of_its_scale(monkeypatch):
     with pytest.raises(TypeError):
         Config(10, (1,), 0.1, "small")  # the scale is a keyword, after the experiment's own fields
     assert dlbook.RunConfig is runtime.RunConfig and dlbook.per_scale is runtime.per_scale
+

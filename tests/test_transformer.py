@@ -169,3 +169,35 @@ def test_decoding_rejects_bad_arguments():
         )
     with pytest.raises(ValueError, match="activation"):
         transformer.FeedForward(8, 16, activation="tanh")
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_key_value_cache_equals_recomputing_the_prefix(norm_first):
+    """Scores from the cache, fed one token (or a chunk) at a time, equal decode() on the prefix."""
+    net = small_model(norm_first=norm_first, num_decoder_layers=2)
+    src = torch.tensor([[3, 4, 5, 0, 0], [6, 7, 8, 3, 4], [5, 0, 0, 0, 0]])
+    tgt = torch.tensor([[1, 3, 4, 5, 2, 0], [1, 5, 5, 3, 4, 2], [1, 4, 2, 0, 0, 0]])
+    memory, key_mask = net.encode(src)
+    with torch.no_grad():
+        full = net.decode(tgt, memory, key_mask)  # (B, T, V)
+        cache = transformer._DecoderCache(net, memory, key_mask)
+        first = cache.step(tgt[:, :3])  # a chunk, as a forced prefix is fed
+        rest = [cache.step(tgt[:, t : t + 1]) for t in range(3, tgt.shape[1])]
+    torch.testing.assert_close(torch.cat([first, *rest], dim=1), full, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="token ids"):
+        cache.step(torch.tensor([[9], [0], [0]]))  # outside the target vocabulary
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_cached_decoding_gives_the_outputs_of_full_recomputation(norm_first):
+    net = small_model(norm_first=norm_first, num_decoder_layers=2)
+    src = torch.randint(3, 9, (16, 6))
+    for kwargs in ({}, {"prefix": torch.randint(3, 6, (16, 2))}):
+        fast, fast_logp = transformer.greedy_decode(net, src, 1, 2, max_len=7, **kwargs)
+        slow, slow_logp = transformer.greedy_decode(net, src, 1, 2, max_len=7, use_cache=False, **kwargs)
+        assert torch.equal(fast, slow)
+        torch.testing.assert_close(fast_logp, slow_logp, atol=1e-5, rtol=1e-5)
+    fast, fast_logp = transformer.beam_search(net, src, 1, 2, max_len=7, beam_size=3)
+    slow, slow_logp = transformer.beam_search(net, src, 1, 2, max_len=7, beam_size=3, use_cache=False)
+    assert torch.equal(fast, slow)
+    torch.testing.assert_close(fast_logp, slow_logp, atol=1e-5, rtol=1e-5)

@@ -571,10 +571,76 @@ def _per_row(value, num_rows: int, name: str) -> list:
 _IMAGE_SCALES = ("fixed", "auto", "abs", "symmetric")
 
 
+def _unit_range(image: np.ndarray, scale: str, vmin: float, vmax: float) -> np.ndarray:
+    """Grey values mapped to [0, 1] as ``imshow`` maps them for ``scale`` (see image_grid)."""
+    if image.ndim == 3:  # RGB: imshow clips floats to [0, 1] and ignores the colour scale
+        return np.clip(image, 0.0, 1.0)
+    lim = float(np.abs(image).max()) + 1e-12
+    lo, hi = {"fixed": (vmin, vmax), "auto": (float(image.min()), float(image.max())),
+              "abs": (0.0, lim), "symmetric": (-lim, lim)}[scale]
+    return np.clip((image - lo) / (hi - lo), 0.0, 1.0) if hi > lo else np.zeros_like(image)
+
+
+def _image_mosaic(rows, by_rows: bool, *, titles, row_labels, cmaps, scales, vmin, vmax, axes,
+                  figsize, suptitle, fontsize):
+    """image_grid(..., tiled=True): every image coloured by its row's colormap and scale, then
+    placed into one RGBA picture with transparent gaps, drawn by a single ``imshow``."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    shapes = {image.shape[:2] for row in rows for image in row}
+    if len(shapes) != 1:
+        raise ValueError(f"tiled needs images of one size, got sizes {sorted(shapes)}")
+    (H, W), = shapes
+    num_rows, num_cols = len(rows), max(len(r) for r in rows)
+    gap_x = max(1, round(0.15 * W))
+
+    def title_of(r, c):
+        k = c if by_rows else r * num_cols + c
+        if titles is None or (by_rows and r > 0) or k >= len(titles):
+            return ""
+        return str(titles[k])
+
+    # Room above a row for its titles: a title line is about fontsize points and the image
+    # about 1.1 inches high per row of the default figure size, so 0.3 of an image height.
+    lines = [max((title_of(r, c).count("\n") + 1 if title_of(r, c) else 0) for c in range(len(row)))
+             for r, row in enumerate(rows)]
+    gaps_y = [max(1, round(0.15 * H)) + round(0.3 * H * n * fontsize / 8) for n in lines]
+    tops = np.cumsum(gaps_y) + H * np.arange(num_rows)  # the first pixel row of each image row
+    mosaic = np.zeros((int(tops[-1]) + H, num_cols * (W + gap_x) - gap_x, 4))  # alpha 0 in the gaps
+    for r, row in enumerate(rows):
+        cmap = matplotlib.colormaps[cmaps[r]] if isinstance(cmaps[r], str) else cmaps[r]
+        for c, image in enumerate(row):
+            values = _unit_range(image, scales[r], vmin, vmax)
+            rgba = np.concatenate([values, np.ones((H, W, 1))], axis=2) if values.ndim == 3 else cmap(values)
+            mosaic[tops[r]:tops[r] + H, c * (W + gap_x):c * (W + gap_x) + W] = rgba
+    if axes is None:
+        fig, ax = plt.subplots(figsize=figsize or (1.1 * num_cols + 0.6, 1.1 * num_rows + 0.4))
+    else:
+        many = np.asarray(axes, dtype=object).ravel()
+        if many.size != 1:
+            raise ValueError(f"tiled draws into one Axes, got {many.size}")
+        ax = many[0]
+        fig = ax.figure
+    ax.imshow(mosaic)
+    ax.set_axis_off()
+    for r, row in enumerate(rows):
+        for c in range(len(row)):
+            if title_of(r, c):
+                ax.text(c * (W + gap_x) + (W - 1) / 2, tops[r] - 1.5, title_of(r, c), ha="center",
+                        va="bottom", fontsize=fontsize)
+        if row_labels is not None:
+            ax.text(-0.5 - gap_x, tops[r] + (H - 1) / 2, row_labels[r], ha="right", va="center",
+                    fontsize=fontsize)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=fontsize + 2)
+    return fig, np.array([[ax]], dtype=object)
+
+
 def image_grid(images, *, ncols: int | None = None, titles=None, row_labels=None,
                cmap=IMAGE_CMAP, scale="fixed", vmin: float = 0.0, vmax: float = 1.0,
                axes=None, figsize: tuple[float, float] | None = None, suptitle: str | None = None,
-               fontsize: float = 8):
+               fontsize: float = 8, tiled: bool = False):
     """Draw images in a grid, without ticks: digits, generated samples, reconstructions, maps.
 
     Args:
@@ -597,13 +663,19 @@ def image_grid(images, *, ncols: int | None = None, titles=None, row_labels=None
         figsize: size of a new figure in inches; by default 1.1 per image wide and high.
         suptitle: a title over the figure.
         fontsize: of titles and row labels, in points.
+        tiled: draw all images as one picture in a single Axes (the images side by side with
+            gaps, titles and row labels as text) instead of one Axes per image. It looks the
+            same and is several times faster to draw for large grids (tens of images); the
+            images must then all have one size, and ``axes``, if given, must be one Axes.
 
     Returns:
-        ``(fig, axes)``, axes as a 2-D array (rows, columns).
+        ``(fig, axes)``, axes as a 2-D array (rows, columns); with ``tiled``, a 1 × 1 array
+        holding the one Axes, whose one image is the RGBA mosaic (alpha 0 in the gaps).
 
     Raises:
         ValueError: for images of another shape, rows of different lengths, an unknown scale,
-            fewer axes than images, or per-row settings of the wrong length.
+            fewer axes than images, or per-row settings of the wrong length; with ``tiled``,
+            images of different sizes or more than one Axes.
 
     Introduced in :doc:`/notebooks/12_cnn`; used for the samples, reconstructions,
     explanations and attacks of :doc:`/notebooks/17_gan`, :doc:`/notebooks/19_autoencoders`,
@@ -629,6 +701,10 @@ def image_grid(images, *, ncols: int | None = None, titles=None, row_labels=None
     for s in scales:
         if s not in _IMAGE_SCALES:
             raise ValueError(f"scale must be one of {_IMAGE_SCALES}, got {s!r}")
+    if tiled:
+        return _image_mosaic(rows, isinstance(images, (list, tuple)), titles=titles, row_labels=row_labels,
+                             cmaps=cmaps, scales=scales, vmin=vmin, vmax=vmax, axes=axes, figsize=figsize,
+                             suptitle=suptitle, fontsize=fontsize)
     if axes is None:
         fig, axes = plt.subplots(num_rows, num_cols, squeeze=False,
                                  figsize=figsize or (1.1 * num_cols + 0.6, 1.1 * num_rows + 0.4))

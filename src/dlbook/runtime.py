@@ -252,3 +252,4 @@ def time_call(fn: Callable[[], object], *, repeats: int = 3, warmup: int = 1,
         _synchronize()
         times.append(time.perf_counter() - start)
     return float(np.min(times) if reduce == "min" else np.median(times))
+

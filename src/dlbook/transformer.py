@@ -16,7 +16,10 @@ What is here:
 * :class:`TransformerLM`: a single stack over one sequence, either bidirectional (BERT-like,
   trained to fill in masked tokens) or causal (GPT-like, trained to predict the next token).
 * :func:`greedy_decode` and :func:`beam_search`: autoregressive decoding with BEGIN and END
-  tokens.
+  tokens. Both keep a key–value cache: the keys and values of the positions decoded so far
+  (and of the encoder's output, for cross-attention) are computed once and reused, so each
+  step runs the decoder on the new token alone; ``use_cache=False`` recomputes the whole
+  prefix at every step instead (the same outputs, slower).
 
 Layer normalization is :class:`dlbook.normalization.LayerNorm`. Shapes are batch first:
 (B, L, d_model). Masks follow :mod:`dlbook.attention`: ``True`` marks
@@ -34,7 +37,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attention import MultiHeadAttention, causal_mask, sinusoidal_positional_encoding
+from .attention import (
+    MultiHeadAttention,
+    causal_mask,
+    scaled_dot_product_attention,
+    sinusoidal_positional_encoding,
+)
 from .checks import require_labels
 from .normalization import LayerNorm
 
@@ -440,6 +448,84 @@ def _check_decode_args(src: torch.Tensor, max_len: int) -> None:
         raise ValueError(f"max_len must be at least 1, got {max_len}")
 
 
+def _heads(attn: MultiHeadAttention, x: torch.Tensor) -> torch.Tensor:
+    """(B, L, d_model) -> (B, h, L, d_head), as MultiHeadAttention splits its projections."""
+    B, L, _ = x.shape
+    return x.view(B, L, attn.num_heads, attn.d_head).transpose(1, 2)
+
+
+def _attend(attn: MultiHeadAttention, query, k, v, allowed) -> torch.Tensor:
+    """``attn`` from query (B, n, d_model) to already projected keys and values k, v
+    (B, h, L, d_head); ``allowed`` broadcasts to (B, h, n, L), ``True`` = may attend, or is
+    ``None``. Returns (B, n, d_model), as :meth:`MultiHeadAttention.forward` in evaluation mode."""
+    B, n, _ = query.shape
+    heads, _ = scaled_dot_product_attention(_heads(attn, attn.W_q(query)), k, v, mask=allowed)
+    return attn.W_o(heads.transpose(1, 2).reshape(B, n, attn.d_model))  # concatenate the heads
+
+
+class _DecoderCache:
+    """The key–value cache of incremental decoding for a :class:`Seq2SeqTransformer`.
+
+    Holds, per decoder layer, the self-attention keys and values of every position decoded
+    so far (B, h, t, d_head) and the cross-attention keys and values of the encoder's output
+    (B, h, S, d_head), which do not change while decoding. :meth:`step` runs the decoder on
+    new positions only and returns their scores; the result equals ``model.decode`` on the
+    whole prefix, up to rounding (tested in tests/test_transformer.py).
+    """
+
+    def __init__(self, model: Seq2SeqTransformer, memory: torch.Tensor,
+                 src_key_mask: torch.Tensor):
+        self.model, self.length = model, 0
+        self.memory_allowed = src_key_mask[:, None, None, :]  # (B, 1, 1, S)
+        self.memory_kv = [
+            (_heads(layer.cross_attn, layer.cross_attn.W_k(memory)),
+             _heads(layer.cross_attn, layer.cross_attn.W_v(memory)))
+            for layer in model.decoder
+        ]
+        self.self_kv: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(model.decoder)
+
+    def reorder(self, rows: torch.Tensor) -> None:
+        """Keep the cached rows ``rows`` (beam search's surviving beams). The memory's keys
+        and values are the same for every beam of an example and stay as they are."""
+        self.self_kv = [(k[rows], v[rows]) for k, v in self.self_kv]
+
+    def step(self, new: torch.Tensor) -> torch.Tensor:
+        """new: (B, n) token ids at the next n positions -> scores (B, n, V_tgt)."""
+        model, start = self.model, self.length
+        embed = model.tgt_embed
+        if start + new.shape[1] > embed.pe.shape[0]:
+            raise ValueError(
+                f"expected at most {embed.pe.shape[0]} decoder positions, got {start + new.shape[1]}"
+            )
+        require_labels(new, embed.tokens.num_embeddings, name="token ids")
+        n = new.shape[1]
+        y = embed.dropout(embed.tokens(new) + embed.pe[start : start + n])  # (B, n, d_model)
+        # new position start + i sees the cached positions and the new ones up to itself
+        causal = None if n == 1 else causal_mask(start + n, device=new.device)[start:]
+        for i, layer in enumerate(model.decoder):
+            a = layer.norm1(y) if layer.norm_first else y
+            attn = layer.self_attn
+            k, v = _heads(attn, attn.W_k(a)), _heads(attn, attn.W_v(a))  # (B, h, n, d_head)
+            if self.self_kv[i] is not None:
+                k = torch.cat([self.self_kv[i][0], k], dim=2)
+                v = torch.cat([self.self_kv[i][1], v], dim=2)
+            self.self_kv[i] = (k, v)
+            h = _attend(attn, a, k, v, causal)
+            mem_k, mem_v = self.memory_kv[i]
+            if layer.norm_first:
+                y = y + layer.dropout1(h)
+                h = _attend(layer.cross_attn, layer.norm2(y), mem_k, mem_v, self.memory_allowed)
+                y = y + layer.dropout2(h)
+                y = y + layer.dropout3(layer.ffn(layer.norm3(y)))
+            else:
+                y = layer.norm1(y + layer.dropout1(h))
+                h = _attend(layer.cross_attn, y, mem_k, mem_v, self.memory_allowed)
+                y = layer.norm2(y + layer.dropout2(h))
+                y = layer.norm3(y + layer.dropout3(layer.ffn(y)))
+        self.length = start + n
+        return model.out(model.dec_norm(y))  # (B, n, V_tgt)
+
+
 @torch.no_grad()
 def greedy_decode(
     model: Seq2SeqTransformer,
@@ -448,6 +534,7 @@ def greedy_decode(
     eos_id: int,
     max_len: int,
     prefix: torch.Tensor | None = None,
+    use_cache: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Autoregressive decoding that always takes the most likely next token.
 
@@ -461,6 +548,9 @@ def greedy_decode(
         prefix: optional (B, P) tokens forced after BEGIN (without END); decoding continues
             from them, as if the model had produced them. They are part of the returned
             tokens but not of the log-probability.
+        use_cache: keep the keys and values of earlier positions (a key–value cache) and run
+            the decoder on the new token only; ``False`` runs it on the whole prefix at every
+            step. Both give the same outputs up to rounding.
 
     Returns:
         ``(tokens, log_prob)``: (B, T <= max_len) ids without BEGIN, END included, padding
@@ -485,13 +575,17 @@ def greedy_decode(
         ys = torch.cat([ys, prefix.to(ys)], dim=1)  # (B, 1 + P)
     total = torch.zeros(B, device=src.device)
     done = torch.zeros(B, dtype=torch.bool, device=src.device)
+    cache = _DecoderCache(model, memory, src_key_mask) if use_cache else None
+    new = ys  # the positions the decoder has not seen yet
     for _ in range(max_len - (ys.shape[1] - 1)):
-        logp = torch.log_softmax(model.decode(ys, memory, src_key_mask)[:, -1], dim=-1)  # (B, V)
+        logits = cache.step(new) if use_cache else model.decode(ys, memory, src_key_mask)
+        logp = torch.log_softmax(logits[:, -1], dim=-1)  # (B, V)
         logp[:, [model.pad_id, bos_id]] = float("-inf")  # never produce PAD or BEGIN
         nxt = logp.argmax(dim=-1)  # (B,)
         total += torch.where(done, 0.0, logp.gather(1, nxt[:, None]).squeeze(1))
         nxt = torch.where(done, model.pad_id, nxt)
-        ys = torch.cat([ys, nxt[:, None]], dim=1)
+        new = nxt[:, None]
+        ys = torch.cat([ys, new], dim=1)
         done |= nxt == eos_id
         if done.all():
             break
@@ -506,6 +600,7 @@ def beam_search(
     eos_id: int,
     max_len: int,
     beam_size: int = 4,
+    use_cache: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Autoregressive decoding that keeps the ``beam_size`` most likely partial outputs.
 
@@ -518,6 +613,7 @@ def beam_search(
         model, src, bos_id, eos_id, max_len: as in :func:`greedy_decode`.
         beam_size: number of partial outputs kept (>= 1). A beam at least as large as the
             number of possible outputs makes the search exhaustive.
+        use_cache: as in :func:`greedy_decode`; the cache's rows follow the surviving beams.
 
     Returns:
         ``(tokens, log_prob)`` as in :func:`greedy_decode`.
@@ -542,16 +638,18 @@ def beam_search(
     done = torch.zeros(B, k, dtype=torch.bool, device=dev)
     pad_only = torch.full((V,), float("-inf"), device=dev)
     pad_only[model.pad_id] = 0.0  # a finished beam may only add padding, at no cost
+    cache = _DecoderCache(model, memory, src_key_mask) if use_cache else None
     for _ in range(max_len):
-        logp = torch.log_softmax(model.decode(ys, memory, src_key_mask)[:, -1], dim=-1).view(
-            B, k, V
-        )
+        logits = cache.step(ys[:, -1:]) if use_cache else model.decode(ys, memory, src_key_mask)
+        logp = torch.log_softmax(logits[:, -1], dim=-1).view(B, k, V)
         logp[..., [model.pad_id, bos_id]] = float("-inf")  # never produce PAD or BEGIN
         logp = torch.where(done[..., None], pad_only, logp)
         top, idx = (scores[..., None] + logp).view(B, k * V).topk(k, dim=-1)  # (B, k)
         beam, tok = idx // V, idx % V  # which beam each survivor extends, with which token
         rows = (torch.arange(B, device=dev)[:, None] * k + beam).view(-1)  # (B k,)
         ys = torch.cat([ys[rows], tok.view(-1, 1)], dim=1)
+        if use_cache:
+            cache.reorder(rows)
         done = done.gather(1, beam) | (tok == eos_id)
         scores = top
         if done.all():
