@@ -237,6 +237,11 @@ def test_length_batches_pad_each_batch_to_its_longest_row():
     short, _ = pt.pack_sequences([[5, 6, 7]], max_len=5)
     padded, _ = pt.pack_sequences([[5, 6, 7]], max_len=12)
     torch.testing.assert_close(enc(short)[0], enc(padded)[0, :5])
+    # a batch without padding skips the attention mask: the same vectors as with an all-true mask
+    x = enc.tokens(short) + enc.segments(torch.zeros_like(short)) + enc.pe[:5]
+    for layer in enc.layers:
+        x, _ = layer(x, key_mask=torch.ones_like(short, dtype=torch.bool))
+    torch.testing.assert_close(enc(short), enc.norm(x), rtol=0, atol=0)
     with pytest.raises(ValueError, match="pair up"):
         pt.length_batches(firsts, seconds[:2], batch_size=2)
     with pytest.raises(ValueError, match="batch_size"):

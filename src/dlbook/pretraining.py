@@ -483,6 +483,8 @@ class BertEncoder(nn.Module):
             raise ValueError(f"segments must match tokens {tuple(tokens.shape)}, got {tuple(segments.shape)}")
         x = self.tokens(tokens) + self.segments(segments) + self.pe[: tokens.shape[1]]  # (B, L, d)
         key_mask = tokens != self.pad_id  # (B, L), True at real tokens
+        if key_mask.all():
+            key_mask = None  # no padding in the batch (as with length_batches): nothing to mask, same result
         for layer in self.layers:
             x, _ = layer(x, key_mask=key_mask)
         return self.norm(x)
